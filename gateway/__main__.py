@@ -1,0 +1,85 @@
+"""``python -m gateway serve | check-config | analyze``. The only place that turns errors into exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from gateway.config import ConfigError, GatewayConfig, load_config
+from scripts_lib.library import LibraryError, LibraryWatcher
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    return args.config or os.environ.get("GATEWAY_CONFIG") or "config.yaml"
+
+
+def _load(args: argparse.Namespace) -> GatewayConfig:
+    return load_config(_config_path(args))
+
+
+def serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from gateway.app import create_app
+    from gateway.logs import configure_logging
+
+    config = _load(args)
+    configure_logging(args.log_level)
+    host, port = config.server.host, config.server.port
+    print(f"cs-gateway on http://{host}:{port}  (database {config.database.url}, state {config.state.backend})\n"
+          f"  storefront: POST http://{host}:{port}/v1/storefront/messages  ·  ws://{host}:{port}/v1/storefront/ws\n"
+          f"  agents:     ws://{host}:{port}/v1/agent/ws  ·  ops: /healthz /readyz /metrics", flush=True)
+    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def check_config(args: argparse.Namespace) -> int:
+    config = _load(args)
+    library = LibraryWatcher(config.scripts.library, config.scripts.knowledge).check()
+    if isinstance(library, LibraryError):
+        raise library
+    print(f"{_config_path(args)}: OK ({len(config.storefronts)} storefronts, {len(config.agents)} agents, "
+          f"{len(config.teams)} teams, {len(library)} scripts and knowledge entries)")
+    return 0
+
+
+def analyze(args: argparse.Namespace) -> int:
+    from gateway.analyze_cli import run_analyze
+
+    return run_analyze(_load(args) if os.path.exists(_config_path(args)) else GatewayConfig(),
+                       sys.stdin, sys.stdout, with_context=args.context)
+
+
+def report(args: argparse.Namespace) -> int:
+    from kpis.report import run_report
+
+    return run_report(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gateway", description="Customer-service gateway")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, func, help_text in (("serve", serve, "run the gateway"),
+                                  ("check-config", check_config, "validate config.yaml and exit"),
+                                  ("analyze", analyze, "emotion/intent/order analysis of JSON lines on stdin"),
+                                  ("report", report, "KPIs per agent, group and shop (--since 24h)")):
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--config", help="config file (default: $GATEWAY_CONFIG or ./config.yaml)")
+        sub.set_defaults(func=func)
+    commands.choices["serve"].add_argument("--log-level", default=os.environ.get("LOG_LEVEL", "INFO"))
+    commands.choices["analyze"].add_argument("--context", action="store_true",
+                                             help="input lines carry the conversation so far in 'context'")
+    from kpis.report import add_report_arguments
+
+    add_report_arguments(commands.choices["report"])
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, LibraryError) as exc:
+        print(f"config error:\n{exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
