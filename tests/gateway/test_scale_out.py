@@ -1,0 +1,74 @@
+"""Scale-out with real processes: three gateway processes share Redis and PostgreSQL; a customer writes to one,
+the agent is connected to another, the storefront's socket to a third, and traffic flows both ways in order."""
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+import pytest
+import yaml
+
+from tests.conftest import (POSTGRES_ADMIN_DSN, REDIS_TEST_URL, SF_TOKEN, delete_prefix, free_port, next_event,
+                            wait_ready)
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def cluster(tmp_path):
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    await admin.execute(f"CREATE DATABASE {name}")
+    config = {"database": {"url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"},
+              "state": {"backend": "redis", "redis_url": REDIS_TEST_URL, "key_prefix": name},
+              "storefronts": [{"id": "shop-web", "token": SF_TOKEN}],
+              "agents": [{"id": "a1", "name": "小李", "token": "tok-a1", "max_concurrent": 50}],
+              "watchdog": {"first_response": [], "reply": []}}
+    processes, ports = [], []
+    for index in range(3):
+        port = free_port()
+        path = tmp_path / f"gw{index}.yaml"
+        path.write_text(yaml.safe_dump({**config, "server": {"port": port}}, allow_unicode=True), encoding="utf-8")
+        processes.append(await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "gateway", "serve", "--config", str(path), cwd=ROOT,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
+        ports.append(port)
+        await wait_ready(port)          # one at a time: the first creates the schema
+    yield [f"http://127.0.0.1:{port}" for port in ports]
+    for process in processes:
+        process.terminate()
+        await process.wait()
+    await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    await admin.close()
+    await delete_prefix(name)
+
+
+async def test_customer_on_one_process_agent_on_another_storefront_on_a_third(cluster):
+    a_url, b_url, c_url = cluster
+    async with aiohttp.ClientSession() as session:
+        agent = await session.ws_connect(f"{b_url}/v1/agent/ws", headers={"Authorization": "Bearer tok-a1"})
+        store = await session.ws_connect(f"{c_url}/v1/storefront/ws?token={SF_TOKEN}")
+        await asyncio.sleep(0.2)
+        headers = {"Authorization": f"Bearer {SF_TOKEN}"}
+        texts = [f"第{i}个问题：什么时候发货" for i in range(5)]
+        for i, text in enumerate(texts):
+            async with session.post(f"{a_url}/v1/storefront/messages", headers=headers,
+                                    json={"message_id": f"x{i}", "customer_id": "u-1", "text": text}) as response:
+                assert response.status == 202
+                conversation_id = (await response.json())["conversation_id"]
+        received = [(await next_event(agent, "customer.message", timeout=5))["message"]["text"] for _ in texts]
+        assert received == texts
+        for i in range(5):
+            await agent.send_json({"type": "agent.reply", "conversation_id": conversation_id,
+                                   "client_msg_id": f"r{i}", "text": f"第{i}个回答"})
+        replies = [(await next_event(store, "agent.message", timeout=5))["text"] for _ in range(5)]
+        assert replies == [f"第{i}个回答" for i in range(5)]
+        async with session.post(f"{c_url}/v1/storefront/messages", headers=headers,
+                                json={"message_id": "x0", "customer_id": "u-1", "text": texts[0]}) as response:
+            assert response.status == 200 and (await response.json())["duplicate"] is True
+        await agent.close()
+        await store.close()
