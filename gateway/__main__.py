@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 
@@ -19,19 +20,38 @@ def _load(args: argparse.Namespace) -> GatewayConfig:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
+    from aiohttp.web_runner import GracefulExit
 
-    from gateway.app import create_app
     from gateway.logs import configure_logging
 
     config = _load(args)
     configure_logging(args.log_level)
-    host, port = config.server.host, config.server.port
-    print(f"cs-gateway on http://{host}:{port}  (database {config.database.url}, state {config.state.backend})\n"
-          f"  storefront: POST http://{host}:{port}/v1/storefront/messages  ·  ws://{host}:{port}/v1/storefront/ws\n"
-          f"  agents:     ws://{host}:{port}/v1/agent/ws  ·  ops: /healthz /readyz /metrics", flush=True)
-    web.run_app(create_app(config), host=host, port=port, print=None, access_log=None)
+    try:
+        asyncio.run(_serve(config))
+    except (GracefulExit, KeyboardInterrupt):
+        pass
     return 0
+
+
+async def _serve(config: GatewayConfig) -> None:
+    """Bind first, then print the banner with the address actually bound: with ``server.port: 0`` the system
+    picks a free port and whoever started the process (a supervisor, a test) reads it from the first line."""
+    from aiohttp import web
+
+    from gateway.app import create_app
+
+    runner = web.AppRunner(create_app(config), access_log=None, handle_signals=True)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, config.server.host, config.server.port)
+        await site.start()
+        host, port = config.server.host, site.port
+        print(f"cs-gateway on http://{host}:{port}  (database {config.database.url}, state {config.state.backend})\n"
+              f"  storefront: POST http://{host}:{port}/v1/storefront/messages  ·  ws://{host}:{port}/v1/storefront/ws\n"
+              f"  agents:     ws://{host}:{port}/v1/agent/ws  ·  ops: /healthz /readyz /metrics", flush=True)
+        await asyncio.Event().wait()        # until SIGINT/SIGTERM raises GracefulExit here
+    finally:
+        await runner.cleanup()
 
 
 def check_config(args: argparse.Namespace) -> int:

@@ -21,4 +21,5 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    for chatty in ("aiohttp.access", "apscheduler"):     # a line per request / per job run drowns the real news
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

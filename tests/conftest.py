@@ -6,12 +6,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import socket
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 import redis.asyncio as redis
@@ -169,26 +167,6 @@ async def delete_prefix(prefix: str) -> None:
             await client.delete(*stale)
     finally:
         await client.aclose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def wait_ready(port: int, tries: int = 300) -> None:
-    """Poll a gateway process's /readyz until it answers 200."""
-    async with aiohttp.ClientSession() as session:
-        for _ in range(tries):
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"the gateway on port {port} never became ready")
 
 
 @pytest.fixture(params=["embedded", "scale-out"])

@@ -2,20 +2,17 @@
 the agent is connected to another, the storefront's socket to a third, and traffic flows both ways in order."""
 
 import asyncio
-import sys
 import uuid
-from pathlib import Path
 
 import aiohttp
 import asyncpg
 import pytest
 import yaml
 
-from tests.conftest import (POSTGRES_ADMIN_DSN, REDIS_TEST_URL, SF_TOKEN, delete_prefix, free_port, next_event,
-                            wait_ready)
+from bench.processes import start_gateway, stop
+from tests.conftest import POSTGRES_ADMIN_DSN, REDIS_TEST_URL, SF_TOKEN, delete_prefix, next_event
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -23,28 +20,27 @@ async def cluster(tmp_path):
     name = f"test_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
     await admin.execute(f"CREATE DATABASE {name}")
-    config = {"database": {"url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"},
+    config = {"server": {"port": 0},
+              "database": {"url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"},
               "state": {"backend": "redis", "redis_url": REDIS_TEST_URL, "key_prefix": name},
               "storefronts": [{"id": "shop-web", "token": SF_TOKEN}],
               "agents": [{"id": "a1", "name": "小李", "token": "tok-a1", "max_concurrent": 50}],
               "watchdog": {"first_response": [], "reply": []}}
-    processes, ports = [], []
-    for index in range(3):
-        port = free_port()
-        path = tmp_path / f"gw{index}.yaml"
-        path.write_text(yaml.safe_dump({**config, "server": {"port": port}}, allow_unicode=True), encoding="utf-8")
-        processes.append(await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "serve", "--config", str(path), cwd=ROOT,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
-        ports.append(port)
-        await wait_ready(port)          # one at a time: the first creates the schema
-    yield [f"http://127.0.0.1:{port}" for port in ports]
-    for process in processes:
-        process.terminate()
-        await process.wait()
-    await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    await admin.close()
-    await delete_prefix(name)
+    path = tmp_path / "gateway.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    processes, urls = [], []
+    try:
+        for index in range(3):          # one at a time: the first creates the schema
+            process, url = await start_gateway(path, tmp_path / f"gw{index}.log")
+            processes.append(process)
+            urls.append(url)
+        yield urls
+    finally:
+        for process in processes:
+            await stop(process)
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        await admin.close()
+        await delete_prefix(name)
 
 
 async def test_customer_on_one_process_agent_on_another_storefront_on_a_third(cluster):

@@ -1,24 +1,22 @@
 """Acknowledged means durable: SIGKILL the gateway process right after a 202, restart it, and the message is
 still there and still reaches the agent."""
 
-import asyncio
 import os
 import signal
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 import yaml
 
-from tests.conftest import SF_TOKEN, free_port, next_event, wait_ready
+from bench.processes import start_gateway, stop
+from tests.conftest import SF_TOKEN, next_event
 
 pytestmark = pytest.mark.slow
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def _write_config(tmp_path: Path, port: int) -> Path:
-    config = {"server": {"port": port}, "database": {"url": f"sqlite:///{tmp_path}/gw.db"},
+def _write_config(tmp_path: Path) -> Path:
+    config = {"server": {"port": 0}, "database": {"url": f"sqlite:///{tmp_path}/gw.db"},
               "storefronts": [{"id": "shop-web", "token": SF_TOKEN}],
               "agents": [{"id": "a1", "name": "小李", "token": "tok-a1", "max_concurrent": 5}]}
     path = tmp_path / "config.yaml"
@@ -26,23 +24,10 @@ def _write_config(tmp_path: Path, port: int) -> Path:
     return path
 
 
-async def _start(config: Path, port: int) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway", "serve", "--config", str(config), cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    try:
-        await wait_ready(port)
-    except AssertionError:
-        process.kill()
-        raise
-    return process
-
-
 async def test_message_acknowledged_before_sigkill_reaches_the_agent_after_restart(tmp_path):
-    port = free_port()
-    config = _write_config(tmp_path, port)
-    base = f"http://127.0.0.1:{port}"
-    process = await _start(config, port)
+    config = _write_config(tmp_path)
+    log = tmp_path / "gateway.log"
+    process, base = await start_gateway(config, log)
     try:
         async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {SF_TOKEN}"}) as session:
             accepted = []
@@ -53,7 +38,7 @@ async def test_message_acknowledged_before_sigkill_reaches_the_agent_after_resta
                     accepted.append(await response.json())
         os.kill(process.pid, signal.SIGKILL)
         await process.wait()
-        process = await _start(config, port)
+        process, base = await start_gateway(config, log)
         async with aiohttp.ClientSession() as session:
             ws = await session.ws_connect(f"{base}/v1/agent/ws", headers={"Authorization": "Bearer tok-a1"})
             assigned = [await next_event(ws, "conversation.assigned") for _ in range(4)]
@@ -65,5 +50,4 @@ async def test_message_acknowledged_before_sigkill_reaches_the_agent_after_resta
                 assert response.status == 200 and (await response.json())["duplicate"] is True
             await ws.close()
     finally:
-        process.kill()
-        await process.wait()
+        await stop(process)
