@@ -24,7 +24,7 @@ from gateway.ids import new_id
 from gateway.metrics import METRICS, Metrics
 from gateway.outbox import StorefrontOutbox
 from gateway.pipeline import Pipeline
-from gateway.presence import GRACE, PresenceEvents
+from gateway.presence import GRACE, INSTANCE_TTL, PresenceEvents
 from gateway.records import Records
 from gateway.rehydrate import rehydrate
 from gateway.routes import agent, ops, scripts, storefront, supervisor, tickets
@@ -84,12 +84,12 @@ def build_pipeline(services: Services) -> Pipeline:
     ])
 
 
-def open_state(config: GatewayConfig, clock: Callable[[], float]) -> tuple:
+def open_state(config: GatewayConfig, clock: Callable[[], float], instance_id: str) -> tuple:
     """The state backend chosen by ``state.backend``, and the deadline store that goes with it: with Redis,
     several gateway processes share both (each deadline fires in one process)."""
     if config.state.backend == "redis":
         backend = open_redis_backend(config.state.redis_url, config.state.key_prefix,
-                                     config.state.dedupe_window, clock)
+                                     config.state.dedupe_window, clock, instance_id=instance_id)
         deadlines = RedisDeadlineStore.from_url(config.state.redis_url, prefix=config.state.key_prefix)
         return backend.state, backend.directory, backend.locks, Timers(deadlines, clock, poll_interval=0.2), \
             backend.close
@@ -105,7 +105,7 @@ def build_services(config: GatewayConfig, clock: Callable[[], float]) -> Service
     hub = Hub(RedisFanout(config.state.redis_url, config.state.key_prefix, instance_id)
               if config.state.backend == "redis" else None)
     storefronts = {s.id: s for s in config.storefronts}
-    state, directory, locks, timers, close_state = open_state(config, clock)
+    state, directory, locks, timers, close_state = open_state(config, clock, instance_id)
     return Services(
         config=config, clock=clock, instance_id=instance_id, db=db, records=Records(db),
         state=state, directory=directory, locks=locks, close_state=close_state, hub=hub, outbox=StorefrontOutbox(db, hub, storefronts, config.delivery, metrics, clock),
@@ -152,7 +152,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     if isinstance(bot, WebhookBot):
         await bot.start()
     await services.timers.runner.start()
-    jobs = Jobs(services)
+    await services.directory.heartbeat(INSTANCE_TTL)    # alive before the first socket is counted here
+    jobs = Jobs(services, app[PRESENCE])
     jobs.start()
     gc.freeze()   # the engines' ~300k long-lived objects: full collections skip them (80 ms -> ~0)
     yield

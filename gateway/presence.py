@@ -4,6 +4,9 @@
   customers that waited for it or went elsewhere unanswered come back to it, then the queue is offered to it.
 - An agent's last socket drops: after ``watchdog.disconnect_grace`` without reconnecting, each of its open
   conversations is reassigned (``reason: "reassign"``).
+- A gateway process dies (SIGKILL, a lost machine): it cannot drop its agents' sockets itself, so every process
+  keeps a heartbeat and another one forgets the dead one's sockets; an agent left with none goes offline as
+  above (scale-out only: one process's memory state dies with it).
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from __future__ import annotations
 from gateway.events import RouteRequest
 
 GRACE = "presence_grace"
+INSTANCE_TTL = 15.0
+"""A process silent this long is taken for dead and its agents' sockets are forgotten."""
+HEARTBEAT_EVERY = INSTANCE_TTL / 3
 
 
 def grace_key(agent_id: str) -> str:
@@ -43,3 +49,7 @@ class PresenceEvents:
         for conversation_id in sorted(presence.assigned):
             await self.dispatcher.feed(RouteRequest(conversation_id, self.services.clock(), "reassign",
                                                     from_agent=agent_id))
+
+    async def instances_died(self) -> None:
+        for agent_id in await self.services.directory.forget_dead_instances():
+            await self.went_offline(agent_id)

@@ -23,6 +23,9 @@ AGENTS = "agents"              # agents -> sorted set of registered agent ids, a
 AGENT = "agent"                # agent:<agent_id> -> hash role, groups (JSON), capacity, status, connections, idle_since
 ASSIGNED = "assigned"          # assigned:<agent_id> -> set of the agent's conversation ids
 QUEUE_GROUPS = "queue:groups"  # queue:groups -> hash waiting conversation id -> group
+INSTANCES = "instances"        # instances -> set of gateway process ids that hold (or held) agent sockets
+INSTANCE_AGENTS = "instagents" # instagents:<instance_id> -> hash agent_id -> sockets that process holds
+ALIVE = "alive"                # alive:<instance_id> -> heartbeat key (TTL): gone when that process died
 MARKER = "marker"              # marker:<namespace>:<key> -> JSON {value, expires_at} (TTL), e.g. survey asked
 
 

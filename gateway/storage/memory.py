@@ -158,6 +158,13 @@ class MemoryDirectory:
             presence.status = "offline"
         return _copy(presence)
 
+    async def heartbeat(self, ttl: float) -> None:
+        """One process holds every socket: there is no other process to tell it is alive."""
+
+    async def forget_dead_instances(self) -> list[str]:
+        """One process: when it dies, its memory state dies with it, so nothing is ever left to forget."""
+        return []
+
     async def set_status(self, agent_id: str, status: str) -> Presence | None:
         presence = self._agents.get(agent_id)
         if presence is None or presence.connections == 0:

@@ -16,6 +16,9 @@ strings, never pickle)::
     <p>:agents               zset    registered agent ids, all scored 0, so ranged by id
     <p>:agent:<agent>        hash    role, groups (JSON list), capacity, status, connections, idle_since
     <p>:assigned:<agent>     set     the agent's conversations
+    <p>:instances            set     gateway processes that hold agent sockets
+    <p>:instagents:<inst>    hash    agent id -> sockets that process holds (counted in the agent's connections)
+    <p>:alive:<inst>         string  that process's heartbeat, Redis TTL: missing once the process is dead
     <p>:queue                zset    waiting conversation -> arrival time
     <p>:queue:groups         hash    waiting conversation -> group
 
@@ -202,20 +205,49 @@ class RedisStateStore:
 
 _SNAPSHOT = "return {redis.call('HGETALL', KEYS[1]), redis.call('SMEMBERS', KEYS[2])}"
 
-# KEYS: agent hash, assigned set. ARGV: now.
+# KEYS: agent hash, assigned set, this process's sockets hash, instances set. ARGV: now, agent id, instance id.
 _CONNECT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+redis.call('SADD', KEYS[4], ARGV[3])
 if redis.call('HINCRBY', KEYS[1], 'connections', 1) == 1 then
   redis.call('HSET', KEYS[1], 'status', 'online', 'idle_since', ARGV[1])
 end
 """ + _SNAPSHOT
 
+# KEYS: agent hash, assigned set, this process's sockets hash. ARGV: agent id. A socket that was already
+# forgotten (its process was taken for dead) is not subtracted twice.
 _DISCONNECT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
-local left = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'connections')) - 1)
-redis.call('HSET', KEYS[1], 'connections', left)
-if left == 0 then redis.call('HSET', KEYS[1], 'status', 'offline') end
+if tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0') > 0 then
+  if redis.call('HINCRBY', KEYS[3], ARGV[1], -1) <= 0 then redis.call('HDEL', KEYS[3], ARGV[1]) end
+  local left = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'connections')) - 1)
+  redis.call('HSET', KEYS[1], 'connections', left)
+  if left == 0 then redis.call('HSET', KEYS[1], 'status', 'offline') end
+end
 """ + _SNAPSHOT
+
+# KEYS: the process's sockets hash, instances set, its heartbeat key. ARGV: agent key prefix, instance id.
+# Returns the agents that this took offline; nothing while the heartbeat is there (the process lives).
+_FORGET_INSTANCE = """
+if redis.call('EXISTS', KEYS[3]) == 1 then return {} end
+local offline = {}
+local held = redis.call('HGETALL', KEYS[1])
+for i = 1, #held, 2 do
+  local agent = ARGV[1] .. held[i]
+  if redis.call('EXISTS', agent) == 1 then
+    local left = math.max(0, tonumber(redis.call('HGET', agent, 'connections')) - tonumber(held[i + 1]))
+    redis.call('HSET', agent, 'connections', left)
+    if left == 0 and redis.call('HGET', agent, 'status') ~= 'offline' then
+      redis.call('HSET', agent, 'status', 'offline')
+      offline[#offline + 1] = held[i]
+    end
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('SREM', KEYS[2], ARGV[2])
+return offline
+"""
 
 # ARGV: status.
 _SET_STATUS = """
@@ -293,10 +325,15 @@ end
 
 class RedisDirectory:
     """Presence, capacity, assignments and the waiting queue; see the module docstring. Connections are counted
-    over every process, so an agent connected to two processes goes offline when the last one disconnects."""
+    over every process, so an agent connected to two processes goes offline when the last one disconnects; each
+    process also counts the sockets it holds and keeps a heartbeat, so the sockets of a process that died (and
+    cannot say so) are forgotten by another (:meth:`forget_dead_instances`)."""
 
-    def __init__(self, client: redis.Redis, prefix: str = keys.DEFAULT_PREFIX) -> None:
-        self._client, self._prefix = client, prefix
+    def __init__(self, client: redis.Redis, prefix: str = keys.DEFAULT_PREFIX, instance_id: str = "gw") -> None:
+        self._client, self._prefix, self._instance = client, prefix, instance_id
+        self._instances = keys.key(prefix, keys.INSTANCES)
+        self._instance_agents_prefix = keys.key(prefix, keys.INSTANCE_AGENTS, "")
+        self._alive_prefix = keys.key(prefix, keys.ALIVE, "")
         self._agents = keys.key(prefix, keys.AGENTS)
         self._agent_prefix = keys.key(prefix, keys.AGENT, "")
         self._assigned_prefix = keys.key(prefix, keys.ASSIGNED, "")
@@ -306,6 +343,7 @@ class RedisDirectory:
         self._connect, self._disconnect, self._set_status = script(_CONNECT), script(_DISCONNECT), script(_SET_STATUS)
         self._assign, self._reserve, self._all, self._dequeue = (
             script(_ASSIGN), script(_RESERVE), script(_ALL), script(_DEQUEUE))
+        self._forget_instance = script(_FORGET_INSTANCE)
 
     def _keys_of(self, agent_id: str) -> list[str]:
         return [self._agent_prefix + agent_id, self._assigned_prefix + agent_id]
@@ -321,14 +359,31 @@ class RedisDirectory:
             await pipe.execute()
 
     async def connect(self, agent_id: str, now: float) -> Presence:
-        found = await self._connect(keys=self._keys_of(agent_id), args=[repr(float(now))])
+        found = await self._connect(keys=[*self._keys_of(agent_id), self._instance_agents_prefix + self._instance,
+                                          self._instances], args=[repr(float(now)), agent_id, self._instance])
         if found is None:
             raise KeyError(agent_id)
         return _presence(agent_id, *found)
 
     async def disconnect(self, agent_id: str) -> Presence | None:
-        found = await self._disconnect(keys=self._keys_of(agent_id))
+        found = await self._disconnect(keys=[*self._keys_of(agent_id),
+                                             self._instance_agents_prefix + self._instance], args=[agent_id])
         return _presence(agent_id, *found) if found else None
+
+    async def heartbeat(self, ttl: float) -> None:
+        """This process is alive for ``ttl`` more seconds (call it well within ``ttl``, first before any socket)."""
+        await self._client.set(self._alive_prefix + self._instance, "1", px=int(ttl * 1000))
+
+    async def forget_dead_instances(self) -> list[str]:
+        """Drop the sockets counted for processes whose heartbeat has expired; return the agents left offline."""
+        offline: list[str] = []
+        for instance in sorted(_text(i) for i in await self._client.smembers(self._instances)):
+            if instance != self._instance:
+                found = await self._forget_instance(
+                    keys=[self._instance_agents_prefix + instance, self._instances, self._alive_prefix + instance],
+                    args=[self._agent_prefix, instance])
+                offline.extend(_text(agent) for agent in found)
+        return offline
 
     async def set_status(self, agent_id: str, status: str) -> Presence | None:
         found = await self._set_status(keys=self._keys_of(agent_id), args=[status])
@@ -400,7 +455,7 @@ class RedisBackend(NamedTuple):
 
 
 def open_redis_backend(url: str, prefix: str = keys.DEFAULT_PREFIX, dedupe_window: float = 86400.0,
-                       clock: Callable[[], float] = time.time, *, lock_ttl: float = 30.0,
+                       clock: Callable[[], float] = time.time, *, instance_id: str = "gw", lock_ttl: float = 30.0,
                        max_connections: int = 50) -> RedisBackend:
     """The three twins on one client of ``url`` (``state.redis_url``); ``close`` closes that client.
 
@@ -409,7 +464,8 @@ def open_redis_backend(url: str, prefix: str = keys.DEFAULT_PREFIX, dedupe_windo
     """
     client = redis.Redis.from_pool(redis.BlockingConnectionPool.from_url(url, max_connections=max_connections,
                                                                          timeout=5))
-    return RedisBackend(RedisStateStore(client, prefix, dedupe_window, clock), RedisDirectory(client, prefix),
+    return RedisBackend(RedisStateStore(client, prefix, dedupe_window, clock),
+                        RedisDirectory(client, prefix, instance_id),
                         RedisLocks(client, prefix, lock_ttl), client.aclose)
 
 

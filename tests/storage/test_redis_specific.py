@@ -333,3 +333,29 @@ async def test_dequeue_from_several_clients_hands_out_each_conversation_once(ope
     assert sorted(c for got in drained for c in got) == sorted(f"cv_{n}" for n in range(300))
     assert all(got == sorted(got, key=lambda c: int(c[3:])) for got in drained)
     assert await directories[1].queued() == []
+
+
+async def test_sockets_of_a_dead_process_are_forgotten_once_its_heartbeat_expires(open_redis: OpenRedis) -> None:
+    dying, survivor = open_redis(instance_id="gw-dying"), open_redis(instance_id="gw-survivor")
+    for agent in ("a1", "a2"):
+        await survivor.directory.register(agent, "agent", ["default"], 5)
+    await dying.directory.heartbeat(0.3)
+    await survivor.directory.heartbeat(30)
+    await dying.directory.connect("a1", now=1.0)        # a1 only on the process that will die
+    await dying.directory.connect("a2", now=1.0)        # a2 on both
+    await survivor.directory.connect("a2", now=1.0)
+
+    assert await survivor.directory.forget_dead_instances() == []       # still beating: nothing forgotten
+    await asyncio.sleep(0.4)
+    assert await dying.directory.forget_dead_instances() == []          # a process never forgets itself
+    assert await survivor.directory.forget_dead_instances() == ["a1"]
+    a1, a2 = await survivor.directory.get("a1"), await survivor.directory.get("a2")
+    assert (a1.status, a1.connections) == ("offline", 0)
+    assert (a2.status, a2.connections) == ("online", 1)
+    assert await survivor.directory.forget_dead_instances() == []       # once
+
+    # The "dead" process was only slow: its late disconnect does not count a forgotten socket twice.
+    await dying.directory.disconnect("a2")
+    assert (await survivor.directory.get("a2")).connections == 1
+    await survivor.directory.disconnect("a2")
+    assert (await survivor.directory.get("a2")).status == "offline"
