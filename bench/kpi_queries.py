@@ -48,7 +48,6 @@ from kpis import rollup
 from kpis.service import KpiService
 from scheduler.business_hours import BusinessCalendar
 
-
 # --- the history -------------------------------------------------------------------------------------------
 
 DAY = 86400.0
@@ -452,10 +451,10 @@ def _config() -> GatewayConfig:
 
 
 async def _create_schema(url: str) -> None:
+    """The schema as the gateway makes it at start-up (created and stamped at the migrations' head)."""
     db = Database(url)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all)
-    await db.engine.dispose()
+    await db.start()
+    await db.close()
 
 
 def _load_sqlite(path: str, messages: int) -> tuple[float, int]:

@@ -1,4 +1,5 @@
-"""``python -m gateway serve | check-config | analyze``. The only place that turns errors into exit codes."""
+"""``python -m gateway serve | check-config | analyze | report | migrate``. The only place that turns errors into
+exit codes."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def serve(args: argparse.Namespace) -> int:
     from aiohttp.web_runner import GracefulExit
 
     from gateway.logs import configure_logging
+    from gateway.schema import SchemaError
 
     config = _load(args)
     configure_logging(args.log_level)
@@ -30,6 +32,9 @@ def serve(args: argparse.Namespace) -> int:
         asyncio.run(_serve(config))
     except (GracefulExit, KeyboardInterrupt):
         pass
+    except SchemaError as exc:      # the database is not at the code's schema: the operator migrates first
+        print(f"schema error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -72,9 +77,40 @@ def analyze(args: argparse.Namespace) -> int:
 
 
 def report(args: argparse.Namespace) -> int:
+    from gateway.schema import SchemaError
     from kpis.report import run_report
 
-    return run_report(args)
+    try:
+        return run_report(args)
+    except SchemaError as exc:
+        print(f"schema error: {exc}", file=sys.stderr)
+        return 1
+
+
+def migrate(args: argparse.Namespace) -> int:
+    """Upgrade the configured database to the code's head; any failure is one line on stderr and exit 1."""
+    from alembic.util import CommandError
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gateway import schema
+    from gateway.db import async_url
+
+    url = async_url(_load(args).database.url)
+    try:
+        done = asyncio.run(schema.migrate(url))
+    except schema.SchemaError as exc:
+        print(f"migrate: {exc}", file=sys.stderr)
+        return 1
+    except (CommandError, SQLAlchemyError, OSError) as exc:     # unreachable database, refused login, …
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"migrate: database {make_url(url).render_as_string(hide_password=True)}: {reason}", file=sys.stderr)
+        return 1
+    if done.stamped:
+        print(f"stamped {done.before}: the tables, made before migrations, match it")
+    print(f"database at {done.after} (head)" if done.before == done.after
+          else f"migrated {done.before or 'empty'} -> {done.after}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, func, help_text in (("serve", serve, "run the gateway"),
                                   ("check-config", check_config, "validate config.yaml and exit"),
                                   ("analyze", analyze, "emotion/intent/order analysis of JSON lines on stdin"),
-                                  ("report", report, "KPIs per agent, group and shop (--since 24h)")):
+                                  ("report", report, "KPIs per agent, group and shop (--since 24h)"),
+                                  ("migrate", migrate, "upgrade the database's schema to this release")):
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--config", help="config file (default: $GATEWAY_CONFIG or ./config.yaml)")
         sub.set_defaults(func=func)

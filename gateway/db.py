@@ -8,14 +8,17 @@ when idle a write commits at once, with no timer to wait for.
 
 On SQLite a whole batch runs in one call to a dedicated writer thread on a plain (synchronous) connection:
 through aiosqlite every statement would cost several thread hand-offs (cursor, execute, close, commit).
+
+The schema is not made here: :meth:`Database.start` asks :func:`gateway.schema.prepare`, which creates an empty
+database and refuses one that is not at the migrations' head.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,9 +28,8 @@ from sqlalchemy import Connection, bindparam, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
-from sqlmodel import SQLModel
 
-from gateway import models
+from gateway import models, schema
 from kpis.models import QAReview
 
 log = logging.getLogger(__name__)
@@ -79,9 +81,11 @@ class Statements:
 
 
 def _upsert(insert, table):
+    """Insert, or update every column but the id and an outbox row's claim (only gateway.claims moves it)."""
     statement = insert(table)
+    kept = {"id", "claimed_by", "claimed_until"}
     return statement.on_conflict_do_update(
-        index_elements=["id"], set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != "id"})
+        index_elements=["id"], set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in kept})
 
 
 class Database:
@@ -107,7 +111,7 @@ class Database:
         if self.dialect == "sqlite":
             _ensure_sqlite_dir(self.url)
         async with self.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
+            await conn.run_sync(schema.prepare, self.url)
         self._writer = asyncio.create_task(self._write_loop(), name="group-commit")
 
     async def close(self) -> None:
@@ -158,7 +162,7 @@ class Database:
             await self._commit([w for writes, _ in batch for w in writes])
             self.batches += 1
             _settle(batch, None)
-        except Exception as exc:  # one bad request must not fail its neighbours: retry them one by one
+        except Exception as exc:  # noqa: BLE001 (one bad request must not fail its neighbours: retry one by one)
             if len(batch) == 1:
                 log.error("database write failed: %s", exc)
                 _settle(batch, exc)

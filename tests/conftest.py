@@ -7,7 +7,8 @@ import asyncio
 import itertools
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -169,6 +170,25 @@ async def delete_prefix(prefix: str) -> None:
         await client.aclose()
 
 
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A PostgreSQL database of the caller's own: yields its name, drops it afterwards (even after a failure)."""
+    name = f"test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+        try:
+            yield name
+        finally:
+            await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+def postgres_url(name: str) -> str:
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
 @pytest.fixture(params=["embedded", "scale-out"])
 async def deployment(request):
     """Every end-to-end test runs on both deployments: embedded (memory state, a SQLite file) and scale-out
@@ -177,18 +197,18 @@ async def deployment(request):
     if request.param == "embedded":
         yield {}
         return
-    name = f"test_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-    await admin.execute(f"CREATE DATABASE {name}")
-    yield {"state": {"backend": "redis", "redis_url": REDIS_TEST_URL, "key_prefix": name},
-           "database": {"url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"}}
-    await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    await admin.close()
-    await delete_prefix(name)
+    async with postgres_database() as name:
+        try:
+            yield {"state": {"backend": "redis", "redis_url": REDIS_TEST_URL, "key_prefix": name},
+                   "database": {"url": postgres_url(name)}}
+        finally:
+            await delete_prefix(name)
 
 
 @pytest.fixture
-def gateway_factory(aiohttp_client, tmp_path, deployment):
+def gateway_factory(deployment, aiohttp_client, tmp_path):
+    """Starts gateways on the test's deployment. ``deployment`` comes first so that it is torn down last: the
+    gateways close (and flush their writes) while their database and Redis keys still exist."""
     async def start(clock: Callable[[], float] | None = None, **overrides: Any) -> GatewayClient:
         overrides = {**deployment, **overrides}
         config = make_config(tmp_path, **overrides)

@@ -1,0 +1,1 @@
+"""One module per revision (alembic skips this file); a package so that installs ship the revisions."""
