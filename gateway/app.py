@@ -6,12 +6,14 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 
 from aiohttp import web
 
 from escalation.policy import EscalationPolicy
 from gateway.auth import Authenticator
 from gateway.bot_client import WebhookBot
+from gateway.claims import Claims
 from gateway.config import GatewayConfig
 from gateway.db import Database
 from gateway.dispatcher import Dispatcher
@@ -22,9 +24,10 @@ from gateway.fanout import RedisFanout
 from gateway.hub import Hub
 from gateway.ids import new_id
 from gateway.metrics import METRICS, Metrics
+from gateway.models import Delivery, TicketDelivery
 from gateway.outbox import StorefrontOutbox
 from gateway.pipeline import Pipeline
-from gateway.presence import GRACE, INSTANCE_TTL, PresenceEvents
+from gateway.presence import GRACE, PresenceEvents
 from gateway.records import Records
 from gateway.rehydrate import rehydrate
 from gateway.routes import agent, ops, scripts, storefront, supervisor, tickets
@@ -106,10 +109,15 @@ def build_services(config: GatewayConfig, clock: Callable[[], float]) -> Service
               if config.state.backend == "redis" else None)
     storefronts = {s.id: s for s in config.storefronts}
     state, directory, locks, timers, close_state = open_state(config, clock, instance_id)
+
+    def claims(model) -> Claims:
+        return Claims(db, model.__table__, instance_id, clock, config.state.instance_timeout)
+
     return Services(
         config=config, clock=clock, instance_id=instance_id, db=db, records=Records(db),
-        state=state, directory=directory, locks=locks, close_state=close_state, hub=hub, outbox=StorefrontOutbox(db, hub, storefronts, config.delivery, metrics, clock),
-        team_outbox=TeamOutbox(db, config.teams, config.tickets, metrics, clock),
+        state=state, directory=directory, locks=locks, close_state=close_state, hub=hub,
+        outbox=StorefrontOutbox(db, hub, storefronts, config.delivery, metrics, clock, claims(Delivery)),
+        team_outbox=TeamOutbox(db, config.teams, config.tickets, metrics, clock, claims(TicketDelivery)),
         metrics=metrics, auth=Authenticator(config), agents={a.id: a for a in config.agents},
         timers=timers, calendar=BusinessCalendar(config.watchdog.business_hours),
         engines=load_engines(config, clock))
@@ -143,16 +151,17 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await services.db.start()
     await ensure_indexes(services.db)
-    await services.hub.start()
+    await services.hub.start(resync=partial(agent.resume, app))
     await rehydrate(services)
     await services.engines["scripts"].load_personal(services.db)
-    await services.outbox.start(await services.records.pending_deliveries())
-    await services.team_outbox.start(await services.records.ticket_deliveries("pending"))
+    alone = services.config.state.backend == "memory"     # memory state: one process, every delivery is ours
+    await services.outbox.start(alone=alone)
+    await services.team_outbox.start(alone=alone)
     bot = services.engines["bot"]
     if isinstance(bot, WebhookBot):
         await bot.start()
     await services.timers.runner.start()
-    await services.directory.heartbeat(INSTANCE_TTL)    # alive before the first socket is counted here
+    await services.directory.heartbeat(services.config.state.instance_timeout)   # alive before any socket here
     jobs = Jobs(services, app[PRESENCE])
     jobs.start()
     gc.freeze()   # the engines' ~300k long-lived objects: full collections skip them (80 ms -> ~0)

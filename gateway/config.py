@@ -48,6 +48,9 @@ class StateConfig(Strict):
     redis_url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "csgw"
     dedupe_window: Duration = 86400.0
+    instance_timeout: Duration = Field(30.0, ge=3.0, description=(
+        "scale-out: a gateway process silent this long is taken for dead; its agents' sockets are forgotten "
+        "and its pending deliveries taken over"))
 
 
 class StorefrontConfig(Strict):

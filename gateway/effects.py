@@ -22,9 +22,14 @@ class Effects:
     def __init__(self, services) -> None:
         self.services = services
 
-    async def apply(self, ctx: Context) -> None:
+    async def persist(self, ctx: Context) -> dict[int, dict[str, Any]]:
+        """Commit every durable write of the event (one group commit); returns what :meth:`send` needs."""
         writes, deliveries = self._durable(ctx)
         await self.services.db.write(*writes)
+        return deliveries
+
+    async def send(self, ctx: Context, deliveries: dict[int, dict[str, Any]]) -> None:
+        """Perform the sends, once the writes they announce are durable."""
         for action in ctx.actions:
             await self._send(ctx, action, deliveries)
 
@@ -49,6 +54,7 @@ class Effects:
                     writes.append(Write(statements.insert_decision, decision_row(
                         ctx, act.RecordDecision("assign", reason, agent_id, _public(action.extra)))))
                 case act.DispatchToTeam(delivery=delivery):
+                    self.services.team_outbox.claims.stamp(delivery)
                     writes.append(Write(statements.upserts["ticket_deliveries"], delivery))
                 case act.DeliverToCustomer():
                     message, delivery = self._outgoing(ctx, action)
@@ -72,7 +78,7 @@ class Effects:
         delivery = {"id": delivery_id, "storefront_id": state.storefront_id, "conversation_id": state.id,
                     "payload": payload, "status": "pending", "attempts": 0, "created_at": ctx.now,
                     "delivered_at": None, "channel": None, "last_error": None}
-        return message, delivery
+        return message, self.services.outbox.claims.stamp(delivery)
 
     async def _send(self, ctx: Context, action: act.Action, deliveries: dict[int, dict[str, Any]]) -> None:
         match action:

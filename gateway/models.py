@@ -75,6 +75,8 @@ class Delivery(SQLModel, table=True):
     delivered_at: float | None = None
     channel: str | None = None            # websocket | callback
     last_error: str | None = None
+    claimed_by: str | None = None         # the process delivering it until claimed_until (gateway.claims)
+    claimed_until: float | None = None
 
 
 class AgentSession(SQLModel, table=True):
@@ -185,6 +187,8 @@ class TicketDelivery(SQLModel, table=True):
     created_at: float
     delivered_at: float | None = None
     last_error: str | None = None
+    claimed_by: str | None = None         # the process delivering it until claimed_until (gateway.claims)
+    claimed_until: float | None = None
 
 
 class Owner(SQLModel, table=True):

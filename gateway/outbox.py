@@ -18,6 +18,7 @@ import aiohttp
 import orjson
 
 from gateway.backoff import backoff
+from gateway.claims import Claims
 from gateway.config import DeliveryConfig, StorefrontConfig
 from gateway.db import Database, Write
 from gateway.errors import BACKEND_ERRORS
@@ -48,18 +49,20 @@ class _Line:
 
 class StorefrontOutbox:
     def __init__(self, db: Database, hub: Hub, storefronts: dict[str, StorefrontConfig], config: DeliveryConfig,
-                 metrics, clock) -> None:
+                 metrics, clock, claims: Claims) -> None:
         self.db, self.hub, self.storefronts, self.config = db, hub, storefronts, config
-        self.metrics, self.clock = metrics, clock
+        self.metrics, self.clock, self.claims = metrics, clock, claims
         self._lines: dict[str, _Line] = {}
         self._known: set[str] = set()         # delivery ids this process is delivering
         self._ready: asyncio.Queue[str] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
 
-    async def start(self, pending: list[dict[str, Any]]) -> None:
+    async def start(self, *, alone: bool) -> None:
+        """Claim the pending deliveries (every one when this process is ``alone``, else those whose claim ran
+        out) and start delivering."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.config.timeout))
-        for delivery in pending:
+        for delivery in await self.claims.take(expired_only=not alone):
             self.enqueue(delivery)
         self._workers = [asyncio.create_task(self._work(), name=f"outbox-{i}")
                          for i in range(self.config.concurrency)]
@@ -86,16 +89,15 @@ class StorefrontOutbox:
         self.metrics.outbox_pending.inc()
 
     def held(self) -> frozenset[str]:
-        """The ids this process is delivering now (taken before a takeover query, see scheduler.jobs)."""
+        """The deliveries this process is delivering (their claims are renewed)."""
         return frozenset(self._known)
 
-    def take_over(self, pending: list[dict[str, Any]], held_before: frozenset[str]) -> int:
-        """Queue pending deliveries this process does not hold (left by a process that died); returns how many.
-        A delivery still being retried elsewhere may go out twice: storefronts dedupe on ``delivery_id``."""
-        fresh = [d for d in pending if d["id"] not in held_before and d["id"] not in self._known]
-        for delivery in fresh:
+    async def take_over(self) -> int:
+        """Claim and queue the deliveries whose claim ran out (their process died); returns how many."""
+        taken = await self.claims.take()
+        for delivery in taken:
             self.enqueue(delivery)
-        return len(fresh)
+        return len(taken)
 
     def storefront_connected(self, storefront_id: str) -> None:
         """A storefront opened its WebSocket: stop waiting out backoffs for its lines."""

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.db import Database
-from gateway.models import Conversation, Delivery, Message, Owner, Survey, Ticket, TicketDelivery
+from gateway.models import Conversation, Message, Owner, Survey, Ticket, TicketDelivery
 from gateway.timefmt import iso
 
 
@@ -92,12 +92,6 @@ class Records:
                        table.c.sent_at).where(table.c.sent_at >= since)
         async with self.db.connect() as conn:
             return [dict(r) for r in (await conn.execute(query)).mappings()]
-
-    async def pending_deliveries(self) -> list[dict[str, Any]]:
-        table = Delivery.__table__
-        query = select(table).where(table.c.status == "pending").order_by(table.c.created_at)
-        async with self.db.connect() as conn:
-            return [dict(r) for r in (await conn.execute(query)).mappings().all()]
 
 
 def message_payload(row: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import orjson
 
 from gateway.backoff import backoff
 from gateway.breaker import Breaker
+from gateway.claims import Claims
 from gateway.config import TeamConfig
 from gateway.db import Database, Write
 from gateway.outbox import mark_delivered
@@ -37,8 +38,8 @@ class _Team:
 
 class TeamOutbox:
     def __init__(self, db: Database, teams: list[TeamConfig], config: TicketsConfig, metrics, clock,
-                 on_dead: Callable[[dict[str, Any]], Awaitable[None]] | None = None) -> None:
-        self.db, self.config, self.metrics, self.clock = db, config, metrics, clock
+                 claims: Claims, on_dead: Callable[[dict[str, Any]], Awaitable[None]] | None = None) -> None:
+        self.db, self.config, self.metrics, self.clock, self.claims = db, config, metrics, clock, claims
         self.on_dead = on_dead
         self._teams = {t.id: _Team(t, Breaker(config.breaker_threshold, config.breaker_cooldown))
                        for t in teams if t.webhook_url}
@@ -46,9 +47,10 @@ class TeamOutbox:
         self._known: set[str] = set()         # delivery ids this process is delivering
         self._session: aiohttp.ClientSession | None = None
 
-    async def start(self, pending: list[dict[str, Any]]) -> None:
+    async def start(self, *, alone: bool) -> None:
+        """Claim the pending deliveries (as :meth:`StorefrontOutbox.start`) and start the team workers."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.config.timeout))
-        for delivery in pending:
+        for delivery in await self.claims.take(expired_only=not alone):
             self.enqueue(delivery)
         self._tasks = [asyncio.create_task(self._work(team), name=f"team-{team.config.id}")
                        for team in self._teams.values() for _ in range(self.config.workers)]
@@ -71,15 +73,15 @@ class TeamOutbox:
         team.ready.put_nowait(delivery)
 
     def held(self) -> frozenset[str]:
-        """The ids this process is delivering now (taken before a takeover query, see scheduler.jobs)."""
+        """The deliveries this process is delivering (their claims are renewed)."""
         return frozenset(self._known)
 
-    def take_over(self, pending: list[dict[str, Any]], held_before: frozenset[str]) -> int:
-        """Queue pending deliveries this process does not hold (left by a process that died)."""
-        fresh = [d for d in pending if d["id"] not in held_before and d["id"] not in self._known]
-        for delivery in fresh:
+    async def take_over(self) -> int:
+        """Claim and queue the deliveries whose claim ran out (their process died); returns how many."""
+        taken = await self.claims.take()
+        for delivery in taken:
             self.enqueue(delivery)
-        return len(fresh)
+        return len(taken)
 
     def breaker_open(self, team_id: str) -> bool:
         team = self._teams.get(team_id)

@@ -59,11 +59,11 @@ class TicketService:
 
     async def replay(self, ticket_id: str) -> int:
         dead = await self.services.records.ticket_deliveries("dead", ticket_id)
-        for delivery in dead:
-            delivery.update(status="pending", attempts=0, last_error=None)
-            await self.services.db.write(Write(self.services.db.statements.upserts["ticket_deliveries"], delivery))
-            self.services.team_outbox.enqueue(delivery)
-        return len(dead)
+        outbox = self.services.team_outbox
+        revived = await outbox.claims.revive([delivery["id"] for delivery in dead])
+        for delivery in revived:
+            outbox.enqueue(delivery)
+        return len(revived)
 
     async def _save(self, ticket: dict[str, Any], kind: str) -> None:
         db = self.services.db

@@ -6,14 +6,9 @@ from __future__ import annotations
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from gateway.presence import HEARTBEAT_EVERY, INSTANCE_TTL
 from kpis.rollup import refresh_job
 from scheduler.at_risk import AtRiskMonitor
 from scheduler.lease import LocalLease, RedisLease, leased
-
-TAKEOVER_AGE = 30.0
-"""A delivery pending this long and held by no live process here is taken over (its process may be gone)."""
-TAKEOVER_EVERY = 15.0
 
 
 class Jobs:
@@ -25,18 +20,23 @@ class Jobs:
         monitor = AtRiskMonitor(services)
         self._every(services.config.watchdog.at_risk.check_every, "at_risk", monitor.check)
         self._every(services.config.kpis.rollup_every, "kpi_rollups", lambda: refresh_job(services))
-        self._every(TAKEOVER_EVERY, "outbox_takeover", lambda: take_over_outboxes(services))
-        self._every(HEARTBEAT_EVERY, "dead_instances", presence.instances_died)
         self._in_every_process(services.config.scripts.reload_check, "scripts_reload",
                                services.engines["scripts"].reload_if_changed)
-        self._in_every_process(HEARTBEAT_EVERY, "heartbeat", lambda: services.directory.heartbeat(INSTANCE_TTL))
+        # Liveness: renewed three times per state.instance_timeout, so one late run is not taken for death.
+        timeout = state.instance_timeout
+        self._in_every_process(timeout / 3, "heartbeat", lambda: services.directory.heartbeat(timeout))
+        self._in_every_process(timeout / 3, "outbox_claims", lambda: keep_outbox_claims(services))
+        self._every(timeout / 3, "dead_instances", presence.instances_died)
 
     def _every(self, seconds: float, job: str, run) -> None:
         self.scheduler.add_job(leased(self.lease, job, seconds, run), "interval", seconds=seconds, id=job,
                                max_instances=1, coalesce=True)
 
     def _in_every_process(self, seconds: float, job: str, run) -> None:
-        self.scheduler.add_job(run, "interval", seconds=seconds, id=job, max_instances=1, coalesce=True)
+        async def job_once() -> None:      # APScheduler awaits coroutine functions only, not a lambda's coroutine
+            await run()
+
+        self.scheduler.add_job(job_once, "interval", seconds=seconds, id=job, max_instances=1, coalesce=True)
 
     def start(self) -> None:
         self.scheduler.start()
@@ -46,12 +46,9 @@ class Jobs:
         await self.lease.close()
 
 
-async def take_over_outboxes(services) -> int:
-    """Queue the storefront and team deliveries that have waited too long and nobody here is delivering."""
-    before = services.clock() - TAKEOVER_AGE
-    held = services.outbox.held()   # before the query: one finishing meanwhile is not taken as an orphan
-    stale = [d for d in await services.records.pending_deliveries() if d["created_at"] < before]
-    taken = services.outbox.take_over(stale, held)
-    held = services.team_outbox.held()
-    tickets = [d for d in await services.records.ticket_deliveries("pending") if d["created_at"] < before]
-    return taken + services.team_outbox.take_over(tickets, held)
+async def keep_outbox_claims(services) -> int:
+    """Renew this process's claims on its pending deliveries and take over those whose claim ran out (their
+    process died). Every process does it: claims, not a lease, keep a row with one process at a time."""
+    for outbox in (services.outbox, services.team_outbox):
+        await outbox.claims.renew(outbox.held())
+    return await services.outbox.take_over() + await services.team_outbox.take_over()

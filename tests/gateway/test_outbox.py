@@ -69,18 +69,24 @@ async def test_undelivered_replies_survive_a_restart(aiohttp_client, tmp_path, r
 
 async def test_a_delivery_left_pending_by_a_dead_process_is_taken_over(gateway_factory, recorder_server):
     from gateway.db import Write
-    from scheduler.jobs import TAKEOVER_AGE, take_over_outboxes
+    from scheduler.jobs import keep_outbox_claims
 
     recorder, url = await recorder_server()
     gateway = await gateway_factory(storefronts=[{"id": "shop-web", "token": SF_TOKEN, "callback_url": url}])
     db, now = gateway.services.db, gateway.services.clock()
-    orphan = {"id": "dl_orphan", "storefront_id": "shop-web", "conversation_id": "cv_elsewhere",
-              "payload": {"type": "agent.message", "delivery_id": "dl_orphan", "conversation_id": "cv_elsewhere",
-                          "customer_id": "u-9", "text": "另一个进程留下的回复", "kind": "reply", "sent_at": None},
-              "status": "pending", "attempts": 0, "created_at": now - TAKEOVER_AGE - 1, "delivered_at": None,
-              "channel": None, "last_error": None}
-    await db.write(Write(db.statements.insert_delivery, orphan))
-    assert await take_over_outboxes(gateway.services) == 1
+
+    def delivery(delivery_id: str, claimed_until: float) -> dict:
+        return {"id": delivery_id, "storefront_id": "shop-web", "conversation_id": f"cv_{delivery_id}",
+                "payload": {"type": "agent.message", "delivery_id": delivery_id, "conversation_id": f"cv_{delivery_id}",
+                            "customer_id": "u-9", "text": "另一个进程的回复", "kind": "reply", "sent_at": None},
+                "status": "pending", "attempts": 0, "created_at": now - 60, "delivered_at": None,
+                "channel": None, "last_error": None, "claimed_by": "gw_other", "claimed_until": claimed_until}
+
+    await db.write(Write(db.statements.insert_delivery, delivery("dl_orphan", now - 1)),     # its process died
+                   Write(db.statements.insert_delivery, delivery("dl_held", now + 30)))      # its process lives
+    assert await keep_outbox_claims(gateway.services) == 1
     [delivered] = await recorder.wait_for(1)
     assert delivered["delivery_id"] == "dl_orphan"
-    assert await take_over_outboxes(gateway.services) == 0        # delivered: nothing left to take over
+    assert await keep_outbox_claims(gateway.services) == 0        # delivered: nothing left to take over
+    await asyncio.sleep(0.2)
+    assert len(recorder.received) == 1                           # the live process's delivery stays with it
