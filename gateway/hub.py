@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -29,9 +30,20 @@ class Hub:
         self.storefronts: dict[str, list[web.WebSocketResponse]] = defaultdict(list)
         self.fanout = fanout
 
-    async def start(self) -> None:
+    async def start(self, resync: Callable[[str, web.WebSocketResponse], Awaitable[None]]) -> None:
+        """``resync(agent_id, ws)`` re-sends an agent socket its open conversations: after cross-process delivery
+        was down (scale-out), events published meanwhile never reached this process."""
+        self._resync = resync
         if self.fanout:
-            await self.fanout.start(self._deliver_here)
+            await self.fanout.start(self._deliver_here, self._resync_all)
+
+    async def _resync_all(self) -> None:
+        for agent_id, sockets in list(self.agents.items()):
+            for ws in list(sockets):
+                try:
+                    await self._resync(agent_id, ws)
+                except Exception as exc:   # a socket closing meanwhile, a backend still flaky: it resumes later
+                    log.warning("could not re-send agent %s its conversations: %s", agent_id, exc)
 
     async def add_agent(self, agent_id: str, ws: web.WebSocketResponse) -> None:
         await self._add(self.agents, "agent", agent_id, ws)

@@ -215,6 +215,7 @@ class DeadlineRunner:
         self._wake = asyncio.Event()
         self._waiting_until = math.inf
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def arm(self, key: str, due_at: float, payload: dict) -> None:
         """Arm in the store and wake the runner if this deadline comes first."""
@@ -238,12 +239,19 @@ class DeadlineRunner:
 
     async def start(self) -> None:
         """Run in the background until :meth:`stop`."""
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="deadline-runner")
 
     async def stop(self) -> None:
-        """Cancel the background loop and wait; a deadline interrupted mid-fire stays leased, un-acked."""
+        """Stop the background loop and wait; a deadline interrupted mid-fire stays leased, un-acked.
+
+        The loop is told to stop as well as cancelled: on Python 3.11 a cancellation that lands while a Redis
+        command times out can be swallowed (cpython gh-86296), and a loop that only relies on it never ends.
+        """
         if self._task is None:
             return
+        self._stopping = True
+        self._wake.set()
         self._task.cancel()
         try:
             await self._task
@@ -259,7 +267,7 @@ class DeadlineRunner:
         await self._store.ack(deadline)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.fire_due()
                 await self._sleep_until_due()

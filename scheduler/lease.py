@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-import redis.asyncio as redis
-
 from gateway.storage import keys
+from gateway.storage.redis import retrying_client
 
 
 class LocalLease:
@@ -22,7 +21,7 @@ class LocalLease:
 
 class RedisLease:
     def __init__(self, url: str, prefix: str, instance_id: str) -> None:
-        self._client = redis.Redis.from_url(url)
+        self._client = retrying_client(url)
         self._prefix, self._instance = prefix, instance_id
 
     async def held(self, job: str, ttl: float) -> bool:

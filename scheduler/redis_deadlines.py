@@ -23,6 +23,7 @@ import json
 import redis.asyncio as redis
 
 from gateway.storage import keys
+from gateway.storage.redis import retrying_client
 from scheduler.deadlines import DEFAULT_LEASE, Deadline
 
 # KEYS: due, data, inflight. ARGV: now, limit, lease expiry for what is claimed now.
@@ -86,7 +87,7 @@ class RedisDeadlineStore:
         cls, url: str, *, prefix: str = keys.DEFAULT_PREFIX, lease: float = DEFAULT_LEASE
     ) -> RedisDeadlineStore:
         """A store with its own client (``state.redis_url``), closed by :meth:`close`."""
-        return cls(redis.Redis.from_url(url), prefix=prefix, lease=lease, owns_client=True)
+        return cls(retrying_client(url), prefix=prefix, lease=lease, owns_client=True)
 
     async def arm(self, key: str, due_at: float, payload: dict) -> None:
         """Arm ``key`` at ``due_at``, replacing its live deadline and ending any flight of it."""

@@ -93,7 +93,7 @@ async def agent_ws(request: web.Request) -> web.WebSocketResponse:
     principal = services.auth.require(request, "agent", allow_query=True)
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=services.config.server.max_body * WS_FRAME_SLACK)
     # Online before the handshake completes, so a chat sent right after it is routed here; anything assigned
-    # before the socket joins the hub is sent by _resume.
+    # before the socket joins the hub is sent by resume.
     await services.directory.connect(principal.id, services.clock())
     try:
         await ws.prepare(request)
@@ -102,7 +102,7 @@ async def agent_ws(request: web.Request) -> web.WebSocketResponse:
         raise
     session_id = await _connected(request.app, principal.id, ws)
     try:
-        await _resume(request.app, principal.id, ws)
+        await resume(request.app, principal.id, ws)
         await request.app[PRESENCE].came_online(principal.id)
         async for frame in ws:
             await _handle_ws_frame(request.app, principal, ws, frame)
@@ -157,7 +157,7 @@ async def _disconnected(app: web.Application, agent_id: str, ws: web.WebSocketRe
         "session_id": session_id, "disconnected_at": services.clock()}))
 
 
-async def _resume(app: web.Application, agent_id: str, ws: web.WebSocketResponse) -> None:
+async def resume(app: web.Application, agent_id: str, ws: web.WebSocketResponse) -> None:
     """A (re)connecting agent gets every open conversation assigned to it, with the full history."""
     services: Services = app[SERVICES]
     presence = await services.directory.get(agent_id)

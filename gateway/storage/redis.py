@@ -43,6 +43,8 @@ from typing import Any, NamedTuple
 
 import redis.asyncio as redis
 from redis.asyncio.lock import Lock
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import LockError, RedisError
 
 from gateway.conversation import ConversationState
@@ -461,12 +463,26 @@ def open_redis_backend(url: str, prefix: str = keys.DEFAULT_PREFIX, dedupe_windo
 
     The pool blocks (up to 5 s) for a free connection when ``max_connections`` commands are in flight, where
     redis-py's default pool raises ``MaxConnectionsError`` at its hundredth: a burst then waits instead of failing.
+    Connections retry (:func:`_retry`): without it, every connection left in the pool by a Redis restart would
+    fail one request after Redis is back.
     """
-    client = redis.Redis.from_pool(redis.BlockingConnectionPool.from_url(url, max_connections=max_connections,
-                                                                         timeout=5))
+    pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5, retry=_retry())
+    client = redis.Redis.from_pool(pool)
     return RedisBackend(RedisStateStore(client, prefix, dedupe_window, clock),
                         RedisDirectory(client, prefix, instance_id),
                         RedisLocks(client, prefix, lock_ttl), client.aclose)
+
+
+def retrying_client(url: str) -> redis.Redis:
+    """A client of ``url`` that survives a Redis restart (see :func:`_retry`)."""
+    return redis.Redis.from_url(url, retry=_retry())
+
+
+def _retry() -> Retry:
+    """Three retries on connection errors and timeouts, with jittered exponential backoff: a connection left
+    stale by a Redis restart is replaced, and a Redis coming back is waited for briefly. (A client built from a
+    URL or a pool has no retry policy unless given one.)"""
+    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), 3)
 
 
 def _presence(agent_id: str, fields: dict | list, assigned: Collection[bytes | str]) -> Presence:
