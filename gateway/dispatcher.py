@@ -1,5 +1,5 @@
 """One door in: :meth:`Dispatcher.feed` takes every event, locks its conversation, loads the state, runs the
-pipeline, performs the actions and saves the state.
+pipeline, commits the durable actions, saves the state, then sends.
 
 The lock is per customer (``storefront:customer``): a customer message must find or open the customer's
 conversation atomically, and an agent frame for a conversation takes the same lock through the conversation's
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 
 from gateway.actions import DrainQueue
 from gateway.context import Context, Rejection
@@ -42,14 +43,20 @@ class Dispatcher:
         self.pipeline = pipeline
         self.services = services
         self.effects = effects
+        self._timers: dict[type, Any] = {}   # feed_seconds per event type: labels() costs a lock and a lookup
 
     async def feed(self, event: Event) -> Outcome:
         started = time.perf_counter()
         try:
             return await self._feed(event)
         finally:
-            self.services.metrics.feed_seconds.labels(event=type(event).__name__).observe(
-                time.perf_counter() - started)
+            self._timer(type(event)).observe(time.perf_counter() - started)
+
+    def _timer(self, kind: type) -> Any:
+        timer = self._timers.get(kind)
+        if timer is None:
+            timer = self._timers[kind] = self.services.metrics.feed_seconds.labels(event=kind.__name__)
+        return timer
 
     async def _feed(self, event: Event) -> Outcome:
         if isinstance(event, CustomerMessage):
@@ -115,11 +122,14 @@ class Dispatcher:
         ctx = Context(event=event, conversation=state, now=self.services.clock(), services=self.services,
                       opened=opened)
         await self.pipeline.run(ctx)
-        await self.effects.apply(ctx)
+        sends = await self.effects.persist(ctx)
+        # The state is saved before anyone hears of the event: an agent on another process may answer the
+        # customer.message at once, and its reply must find the conversation (and its customer index).
         state.updated_at = ctx.now
         await self.services.state.save(state)
         if not state.is_live:
             await self.services.state.set_open_conversation(state.customer_key, None)
+        await self.effects.send(ctx, sends)
         return ctx
 
     async def _why_unknown(self, conversation_id: str) -> Rejection:

@@ -2,45 +2,38 @@
 the agent is connected to another, the storefront's socket to a third, and traffic flows both ways in order."""
 
 import asyncio
-import uuid
 
 import aiohttp
-import asyncpg
 import pytest
 import yaml
 
 from bench.processes import start_gateway, stop
-from tests.conftest import POSTGRES_ADMIN_DSN, REDIS_TEST_URL, SF_TOKEN, delete_prefix, next_event
+from tests.conftest import REDIS_TEST_URL, SF_TOKEN, delete_prefix, next_event, postgres_database, postgres_url
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 async def cluster(tmp_path):
-    name = f"test_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
-    await admin.execute(f"CREATE DATABASE {name}")
-    config = {"server": {"port": 0},
-              "database": {"url": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"},
-              "state": {"backend": "redis", "redis_url": REDIS_TEST_URL, "key_prefix": name},
-              "storefronts": [{"id": "shop-web", "token": SF_TOKEN}],
-              "agents": [{"id": "a1", "name": "小李", "token": "tok-a1", "max_concurrent": 50}],
-              "watchdog": {"first_response": [], "reply": []}}
-    path = tmp_path / "gateway.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    processes, urls = [], []
-    try:
-        for index in range(3):          # one at a time: the first creates the schema
-            process, url = await start_gateway(path, tmp_path / f"gw{index}.log")
-            processes.append(process)
-            urls.append(url)
-        yield urls
-    finally:
-        for process in processes:
-            await stop(process)
-        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        await admin.close()
-        await delete_prefix(name)
+    async with postgres_database() as name:
+        config = {"server": {"port": 0}, "database": {"url": postgres_url(name)},
+                  "state": {"backend": "redis", "redis_url": REDIS_TEST_URL, "key_prefix": name},
+                  "storefronts": [{"id": "shop-web", "token": SF_TOKEN}],
+                  "agents": [{"id": "a1", "name": "小李", "token": "tok-a1", "max_concurrent": 50}],
+                  "watchdog": {"first_response": [], "reply": []}}
+        path = tmp_path / "gateway.yaml"
+        path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        processes, urls = [], []
+        try:
+            for index in range(3):          # one at a time: the first creates the schema
+                process, url = await start_gateway(path, tmp_path / f"gw{index}.log")
+                processes.append(process)
+                urls.append(url)
+            yield urls
+        finally:
+            for process in processes:
+                await stop(process)
+            await delete_prefix(name)
 
 
 async def test_customer_on_one_process_agent_on_another_storefront_on_a_third(cluster):
