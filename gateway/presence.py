@@ -14,9 +14,6 @@ from __future__ import annotations
 from gateway.events import RouteRequest
 
 GRACE = "presence_grace"
-INSTANCE_TTL = 15.0
-"""A process silent this long is taken for dead and its agents' sockets are forgotten."""
-HEARTBEAT_EVERY = INSTANCE_TTL / 3
 
 
 def grace_key(agent_id: str) -> str:
