@@ -459,23 +459,23 @@ class RedisBackend(NamedTuple):
 def open_redis_backend(url: str, prefix: str = keys.DEFAULT_PREFIX, dedupe_window: float = 86400.0,
                        clock: Callable[[], float] = time.time, *, instance_id: str = "gw", lock_ttl: float = 30.0,
                        max_connections: int = 50) -> RedisBackend:
-    """The three twins on one client of ``url`` (``state.redis_url``); ``close`` closes that client.
-
-    The pool blocks (up to 5 s) for a free connection when ``max_connections`` commands are in flight, where
-    redis-py's default pool raises ``MaxConnectionsError`` at its hundredth: a burst then waits instead of failing.
-    Connections retry (:func:`_retry`): without it, every connection left in the pool by a Redis restart would
-    fail one request after Redis is back.
-    """
-    pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5, retry=_retry())
-    client = redis.Redis.from_pool(pool)
+    """The three twins on one client of ``url`` (``state.redis_url``); ``close`` closes that client."""
+    client = retrying_client(url, max_connections)
     return RedisBackend(RedisStateStore(client, prefix, dedupe_window, clock),
                         RedisDirectory(client, prefix, instance_id),
                         RedisLocks(client, prefix, lock_ttl), client.aclose)
 
 
-def retrying_client(url: str) -> redis.Redis:
-    """A client of ``url`` that survives a Redis restart (see :func:`_retry`)."""
-    return redis.Redis.from_url(url, retry=_retry())
+def retrying_client(url: str, max_connections: int = 20) -> redis.Redis:
+    """A client of ``url`` for the gateway's every use of Redis.
+
+    Its pool blocks (up to 5 s) for a free connection when ``max_connections`` commands are in flight, where
+    redis-py's default pool raises ``MaxConnectionsError``: a burst of events then waits instead of failing half-way
+    (a deadline not armed after its message was stored). Connections retry (:func:`_retry`): without it, every
+    connection left in the pool by a Redis restart would fail one request after Redis is back.
+    """
+    pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=5, retry=_retry())
+    return redis.Redis.from_pool(pool)
 
 
 def _retry() -> Retry:
