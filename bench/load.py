@@ -43,7 +43,6 @@ from pathlib import Path
 import aiohttp
 import yaml
 from aiohttp import web
-
 from processes import HOST, free_port, start_server, stop
 
 STOREFRONT_TOKEN = "bench-storefront-token"
@@ -53,7 +52,8 @@ STOREFRONT_TOKEN = "bench-storefront-token"
 TEXTS = tuple(subject + question
               for question in ("是什么材质的？", "有几种颜色可以选？", "M码适合多高的人穿？", "可以机洗吗？",
                                "现在买有优惠吗？", "能开发票吗？")
-              for subject in ("这件外套", "这条裤子", "这双鞋", "这个包", "这款T恤", "这件毛衣", "这顶帽子", "这条围巾"))
+              for subject in ("这件外套", "这条裤子", "这双鞋", "这个包", "这款T恤", "这件毛衣", "这顶帽子",
+                              "这条围巾"))
 REPLIES = ("好的亲，这边帮您查一下", "亲，稍等我确认一下", "收到，马上为您核实", "亲亲，这个问题我来帮您看看",
            "明白了，请您稍候片刻")
 WARMUP = 1.0      # seconds at the start of a phase left out of its figures
@@ -91,8 +91,9 @@ def relay_app() -> web.Application:
                 agent = owner.get(conversation)
                 if agent is None or agent.closed:
                     agent = owner[conversation] = agents[next(turn) % len(agents)]
+                message = {k: data.get(k) for k in ("message_id", "customer_id", "text")}
                 await agent.send_str(dumps({"type": "customer.message", "conversation_id": conversation,
-                                            "message": {k: data.get(k) for k in ("message_id", "customer_id", "text")}}))
+                                            "message": message}))
         finally:
             storefronts.remove(ws)
         return ws
@@ -126,27 +127,33 @@ def relay_app() -> web.Application:
 
 # --- the agents process ----------------------------------------------------------------------------------------
 
-async def serve_agents(base_url: str, count: int) -> None:
-    """Connect ``count`` agents, print ``ready``, answer until stdin closes, then print counts as JSON."""
+async def serve_agents(base_urls: list[str], count: int, stamp: bool = False) -> None:
+    """Connect ``count`` agents, round robin over ``base_urls`` (several gateway processes share one cluster),
+    print ``ready``, answer until stdin closes, then print counts as JSON. With ``stamp``, the JSON also holds
+    ``stamps``: message_id -> [received, replied] on ``clock``, which is CLOCK_MONOTONIC on Linux and so
+    comparable with the storefront process's clock (bench/cluster.py splits round trips into legs with it)."""
     stats: Counter[str] = Counter()
+    stamps: dict[str, tuple[float, float]] | None = {} if stamp else None
     async with aiohttp.ClientSession() as session:
-        sockets = [await session.ws_connect(f"{base_url}/v1/agent/ws", max_msg_size=0,
+        sockets = [await session.ws_connect(f"{base_urls[i % len(base_urls)]}/v1/agent/ws", max_msg_size=0,
                                             headers={"Authorization": f"Bearer {agent_token(i)}"})
                    for i in range(count)]
-        tasks = [asyncio.create_task(answer(ws, i, stats)) for i, ws in enumerate(sockets)]
+        tasks = [asyncio.create_task(answer(ws, i, stats, stamps)) for i, ws in enumerate(sockets)]
         print("ready", flush=True)
         await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         for task in tasks:
             task.cancel()
         for ws in sockets:
             await ws.close()
-    print(json.dumps(stats), flush=True)
+    print(json.dumps(stats if stamps is None else {**stats, "stamps": stamps}), flush=True)
 
 
-async def answer(ws: aiohttp.ClientWebSocketResponse, agent: int, stats: Counter[str]) -> None:
+async def answer(ws: aiohttp.ClientWebSocketResponse, agent: int, stats: Counter[str],
+                 stamps: dict[str, tuple[float, float]] | None = None) -> None:
     sent = itertools.count()
     answered: Counter[str] = Counter()
     async for frame in ws:
+        received = clock()
         event = json.loads(frame.data)
         kind = event.get("type")
         stats[kind] += 1
@@ -154,6 +161,8 @@ async def answer(ws: aiohttp.ClientWebSocketResponse, agent: int, stats: Counter
             conversation, ref = event["conversation_id"], event["message"]["message_id"]
             text = f"{REPLIES[answered[conversation] % len(REPLIES)]}〔{ref}〕"
             answered[conversation] += 1
+            if stamps is not None:
+                stamps[ref] = (received, clock())
             await ws.send_str(dumps({"type": "agent.reply", "conversation_id": conversation,
                                      "client_msg_id": f"a{agent}-{next(sent)}", "text": text}))
         elif kind in ("error", "reply.rejected"):
@@ -201,8 +210,26 @@ class Storefront:
         self.pending[message_id] = (clock() if started is None else started, customer, tally)
         self.unacked[message_id] = tally
         tally.sent += 1
-        await self.ws.send_str(dumps({"type": "customer.message", "message_id": message_id,
-                                      "customer_id": customer, "text": text}))
+        await self._transmit(message_id, {"type": "customer.message", "message_id": message_id,
+                                          "customer_id": customer, "text": text})
+
+    async def _transmit(self, message_id: str, frame: dict) -> None:
+        """Hand one customer message to the server: here a frame on the storefront socket (bench/cluster.py
+        overrides this to POST it instead, to several gateway processes)."""
+        await self.ws.send_str(dumps(frame))
+
+    def _acked(self, message_id: str, conversation_id: str) -> None:
+        tally = self.unacked.pop(message_id, None)
+        if tally:
+            tally.acked += 1
+            tally.conversations.add(conversation_id)
+
+    def _refused(self, message_id: str | None, error: str) -> None:
+        entry = self.pending.pop(message_id, None)
+        self.unacked.pop(message_id, None)
+        if entry:
+            entry[2].failed += 1
+            entry[2].errors[error] += 1
 
     async def drained(self, tally: Tally, timeout: float = DRAIN) -> None:
         end = clock() + timeout
@@ -216,16 +243,9 @@ class Storefront:
             if kind == "agent.message":
                 await self._reply(event)
             elif kind == "ack":
-                tally = self.unacked.pop(event["message_id"], None)
-                if tally:
-                    tally.acked += 1
-                    tally.conversations.add(event["conversation_id"])
+                self._acked(event["message_id"], event["conversation_id"])
             elif kind == "error":
-                entry = self.pending.pop(event.get("ref"), None)
-                self.unacked.pop(event.get("ref"), None)
-                if entry:
-                    entry[2].failed += 1
-                    entry[2].errors[f"{event['error']['code']}: {event['error']['message'][:80]}"] += 1
+                self._refused(event.get("ref"), f"{event['error']['code']}: {event['error']['message'][:80]}")
 
     async def _reply(self, event: dict) -> None:
         now = clock()
@@ -233,7 +253,7 @@ class Storefront:
             self.duplicate_deliveries += 1
             return
         self.deliveries.add(event["delivery_id"])
-        ref = event["text"].rpartition("〔")[2].rstrip("〕")
+        ref = reference(event["text"])
         entry = self.pending.pop(ref, None)
         if entry is None:
             self.unmatched += 1
@@ -242,6 +262,11 @@ class Storefront:
         tally.times.append((now, now - started))
         if tally.on_reply:
             await tally.on_reply(customer, now)
+
+
+def reference(reply_text: str) -> str:
+    """The message_id an agent quoted at the end of its reply (see ``answer``)."""
+    return reply_text.rpartition("〔")[2].rstrip("〕")
 
 
 def _report_crash(task: asyncio.Task) -> None:
@@ -318,10 +343,11 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
-async def start_agents(url: str, count: int) -> asyncio.subprocess.Process:
+async def start_agents(urls: list[str], count: int, stamp: bool = False) -> asyncio.subprocess.Process:
+    """The agents process, its agents connected round robin to ``urls``."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--serve-agents", url, "--agents", str(count),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        sys.executable, __file__, "--serve-agents", ",".join(urls), "--agents", str(count),
+        *(["--stamp"] if stamp else []), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
     if line.strip() != b"ready":
         raise RuntimeError(f"agents did not connect: {line!r}")
@@ -335,13 +361,15 @@ async def stop_agents(proc: asyncio.subprocess.Process) -> dict:
     return json.loads(out or b"{}")
 
 
-def gateway_config(tmp: Path, port: int, agents: int) -> Path:
+def gateway_config(tmp: Path, port: int, agents: int, **overrides: dict) -> Path:
+    """The bench gateway's config; ``overrides`` replace top-level sections (bench/cluster.py: database, state)."""
     config = {
         "server": {"host": HOST, "port": port},
         "database": {"url": f"sqlite:///{tmp}/gateway.db"},
         "storefronts": [{"id": "bench-shop", "token": STOREFRONT_TOKEN}],
         "agents": [{"id": f"bench-a{i:02d}", "name": f"坐席{i:02d}", "token": agent_token(i), "role": "agent",
                     "max_concurrent": 1000} for i in range(agents)],
+        **overrides,
     }
     path = tmp / "gateway.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -386,13 +414,15 @@ class CpuMeter:
     """Each process's CPU over a phase, in % of one core: what limits the figures on a shared 2-core machine.
     ``loop`` is the server's main thread (its event loop); the rest of ``server`` is its worker threads."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(self, pids: dict[str, int], loops: dict[str, str] | None = None) -> None:
+        """``loops``: {key: process name} of the main threads to measure too (several servers in a cluster)."""
         self.pids = pids
+        self.loops = {"loop": "server"} if loops is None else loops
 
     def sample(self) -> tuple[float, dict[str, float]]:
         used = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
-        loop = cpu_seconds(self.pids["server"], self.pids["server"])
-        return clock(), {**used, "loop": loop, "storefront": time.process_time()}
+        loops = {key: cpu_seconds(self.pids[name], self.pids[name]) for key, name in self.loops.items()}
+        return clock(), {**used, **loops, "storefront": time.process_time()}
 
     def since(self, before: tuple[float, dict[str, float]]) -> dict[str, float]:
         """CPU seconds of each process since ``before``, and the wall-clock seconds as ``wall``."""
@@ -415,7 +445,7 @@ async def settle(sf: Storefront, timeout: float = 60.0) -> None:
 async def measure(label: str, url: str, server_pid: int, args: argparse.Namespace,
                   extra: Callable[[Storefront, Figures], Awaitable[None]] | None = None) -> Figures:
     figures = Figures(label)
-    agents = await start_agents(url, args.agents)
+    agents = await start_agents([url], args.agents)
     meter = CpuMeter({"server": server_pid, "agents": agents.pid})
     async with aiohttp.ClientSession() as session:
         ws = await session.ws_connect(f"{url}/v1/storefront/ws", max_msg_size=0,
@@ -430,13 +460,18 @@ async def measure(label: str, url: str, server_pid: int, args: argparse.Namespac
         if extra:
             await extra(sf, figures)
             await settle(sf)
-        figures.lost = len(sf.pending)
-        if sf.duplicate_deliveries or sf.unmatched:
-            figures.notes.append(f"{sf.duplicate_deliveries} duplicate deliveries, {sf.unmatched} unmatched replies")
-        await ws.close()
-        sf.reader.cancel()
+        await finish(sf, figures)
     figures.agents = await stop_agents(agents)
     return figures
+
+
+async def finish(sf: Storefront, figures: Figures) -> None:
+    """Count the replies never back and any duplicate or unmatched ones, then close the storefront socket."""
+    figures.lost = len(sf.pending)
+    if sf.duplicate_deliveries or sf.unmatched:
+        figures.notes.append(f"{sf.duplicate_deliveries} duplicate deliveries, {sf.unmatched} unmatched replies")
+    await sf.ws.close()
+    sf.reader.cancel()
 
 
 async def saturation(sf: Storefront, figures: Figures, meter: CpuMeter, args: argparse.Namespace) -> None:
@@ -622,7 +657,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-rss", action="store_true", help="leave out the 10,000-conversation RSS phase")
     parser.add_argument("--keep-tmp", action="store_true", help="keep the temp dir (config, logs, SQLite file)")
     parser.add_argument("--serve-relay", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--serve-agents", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-agents", metavar="URL[,URL...]", help=argparse.SUPPRESS)
+    parser.add_argument("--stamp", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -631,6 +667,6 @@ if __name__ == "__main__":
     if options.serve_relay:
         web.run_app(relay_app(), host=HOST, port=options.serve_relay, print=None, access_log=None)
     elif options.serve_agents:
-        asyncio.run(serve_agents(options.serve_agents, options.agents))
+        asyncio.run(serve_agents(options.serve_agents.split(","), options.agents, options.stamp))
     else:
         asyncio.run(main(options))
