@@ -68,7 +68,8 @@ class Dispatcher:
             state = await self.services.state.load(event.conversation_id)
             if state is None:
                 return Outcome(event.conversation_id, rejection=CLOSED)
-            ctx = await self._run(event, state)
+            ctx, sends = await self._run(event, state)
+            await self.effects.send(ctx, sends)
         await self._follow_up(ctx)
         return Outcome(state.id, rejection=ctx.rejection)
 
@@ -82,19 +83,24 @@ class Dispatcher:
             open_id = await store.open_conversation_of(key)
             state = await store.load(open_id) if open_id else None
             if state is not None and not state.is_open:   # closed, listening: is this its follow-up?
-                ctx = await self._run(replace(event, conversation_id=state.id), state)
+                ctx, sends = await self._run(replace(event, conversation_id=state.id), state)
                 if ctx.consumed:
                     await store.remember_message(event.storefront_id, event.message_id, state.id)
+                await self.effects.send(ctx, sends)
+                if ctx.consumed:
                     return Outcome(state.id)
                 state = None
             opened = state is None
             if opened:
                 state = self._open(event)
-            ctx = await self._run(replace(event, conversation_id=state.id), state, opened=opened)
-            if opened and ctx.rejection is None:
-                await store.set_open_conversation(key, state.id)
-            if ctx.rejection is None:   # a refused message must be processed when the storefront retries
+            ctx, sends = await self._run(replace(event, conversation_id=state.id), state, opened=opened)
+            # Remembered before the sends: once stored, a retry of the message is a duplicate even if a send
+            # failed and the storefront got an error. A refused message is processed when the storefront retries.
+            if ctx.rejection is None:
+                if opened:
+                    await store.set_open_conversation(key, state.id)
                 await store.remember_message(event.storefront_id, event.message_id, state.id)
+            await self.effects.send(ctx, sends)
         await self._follow_up(ctx)
         return Outcome(state.id, rejection=ctx.rejection)
 
@@ -118,7 +124,10 @@ class Dispatcher:
             if isinstance(action, DrainQueue):
                 await self.drain(action.agent_id)
 
-    async def _run(self, event: Event, state: ConversationState, opened: bool = False) -> Context:
+    async def _run(self, event: Event, state: ConversationState, opened: bool = False
+                   ) -> tuple[Context, dict[int, dict[str, Any]]]:
+        """Run the pipeline, commit, save the state; return the context and the sends, for the caller to perform
+        once what it must remember of the event is remembered too."""
         ctx = Context(event=event, conversation=state, now=self.services.clock(), services=self.services,
                       opened=opened)
         await self.pipeline.run(ctx)
@@ -129,8 +138,7 @@ class Dispatcher:
         await self.services.state.save(state)
         if not state.is_live:
             await self.services.state.set_open_conversation(state.customer_key, None)
-        await self.effects.send(ctx, sends)
-        return ctx
+        return ctx, sends
 
     async def _why_unknown(self, conversation_id: str) -> Rejection:
         """Closed conversations leave the hot state; the database tells closed from never-existed."""
