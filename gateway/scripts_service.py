@@ -3,7 +3,8 @@ them, reload on file change, and the personal-script store.
 
 A rebuilt matcher replaces the old one in one assignment; building runs in a worker thread (seconds for a
 very large library) so the event loop keeps serving. A broken library file is reported and the old library
-stays in use.
+stays in use. With several processes (scale-out), each notices personal scripts changed by another from the
+table's signature (row count, latest change) and loads them again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from gateway.db import Database, Write
 from gateway.ids import new_id
@@ -33,6 +34,7 @@ class ScriptsService:
             raise loaded
         self.base: Library = loaded
         self.personal: dict[str, Script] = {}
+        self._personal_signature: tuple[int, float | None] = (0, None)
         self.library = self.base
         self.matcher = Matcher(self.library, min_score=config.min_score)
 
@@ -41,7 +43,19 @@ class ScriptsService:
         async with db.connect() as conn:
             rows = (await conn.execute(select(table))).mappings().all()
         self.personal = {row["id"]: _script(row) for row in rows}
+        self._personal_signature = (len(rows), max((row["updated_at"] for row in rows), default=None))
         await self._rebuild()
+
+    async def refresh_personal(self, db: Database) -> bool:
+        """Load the personal scripts again if another process changed them (a create or an edit moves the
+        latest ``updated_at``, a delete the count); True when it did."""
+        table = PersonalScript.__table__
+        async with db.connect() as conn:
+            count, latest = (await conn.execute(select(func.count(), func.max(table.c.updated_at)))).one()
+        if (count, latest) == self._personal_signature:
+            return False
+        await self.load_personal(db)
+        return True
 
     async def reload_if_changed(self) -> bool:
         loaded = self._watcher.check()

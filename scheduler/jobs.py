@@ -20,8 +20,11 @@ class Jobs:
         monitor = AtRiskMonitor(services)
         self._every(services.config.watchdog.at_risk.check_every, "at_risk", monitor.check)
         self._every(services.config.kpis.rollup_every, "kpi_rollups", lambda: refresh_job(services))
-        self._in_every_process(services.config.scripts.reload_check, "scripts_reload",
-                               services.engines["scripts"].reload_if_changed)
+        scripts = services.engines["scripts"]
+        self._in_every_process(services.config.scripts.reload_check, "scripts_reload", scripts.reload_if_changed)
+        if state.backend == "redis":       # other processes may change personal scripts
+            self._in_every_process(services.config.scripts.reload_check, "personal_scripts",
+                                   lambda: scripts.refresh_personal(services.db))
         # Liveness: renewed three times per state.instance_timeout, so one late run is not taken for death.
         timeout = state.instance_timeout
         self._in_every_process(timeout / 3, "heartbeat", lambda: services.directory.heartbeat(timeout))
