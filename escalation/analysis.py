@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from escalation.emotion import Emotion, EmotionEngine, Turn
 from escalation.intent import Intent, IntentDetector
 from escalation.orders import OrderIdFinder
-
 
 CONTEXT_TURNS = 12
 """Earlier turns the analysis looks at, live and offline alike."""
@@ -33,6 +33,7 @@ class Analyzer:
         self.emotion = emotion or EmotionEngine()
         self.intents = intents or IntentDetector()
         self.orders = orders or OrderIdFinder()
+        self._order_in = lru_cache(maxsize=4096)(self.orders.find)   # pure per text, and texts recur
 
     def analyze(self, text: str, context: Sequence[Turn] = (), waited_s: float | None = None,
                 order_id: str | None = None) -> Analysis:
@@ -41,4 +42,4 @@ class Analyzer:
         context = context[-CONTEXT_TURNS:]
         emotion = self.emotion.score(text, context, waited_s)
         intent = self.intents.detect(text, [(t.role, t.text) for t in context])
-        return Analysis(emotion, intent, order_id or self.orders.find(text))
+        return Analysis(emotion, intent, order_id or self._order_in(text))

@@ -109,11 +109,13 @@ class EmotionEngine:
         tokenizer (~80 MB each) instead of jieba's global one."""
         self.reader = TextReader(lexicon_dir or DEFAULT_LEXICON_DIR, tokenizer)
         self._key = functools.lru_cache(maxsize=4096)(self._repeat_key)
+        # A Reading depends on the text alone and short turns ("在吗", "好的") recur: read each one once.
+        self._read = functools.lru_cache(maxsize=4096)(self.reader.read)
 
     def score(self, text: str, context: Sequence[Turn] = (), waited_s: float | None = None) -> Emotion:
         """Emotion of ``text``; ``context`` is the conversation before it, ``waited_s`` the unanswered wait
         when it arrived (None: derived from the ``at`` of the context turns, if they have one)."""
-        reading = self.reader.read(text)
+        reading = self._read(text)
         tally = _Tally()
         for hit in reading.hits:
             _count_hit(tally, hit)

@@ -90,6 +90,7 @@ class IntentDetector:
         self._load_context_rules(data["context"])
         self._scan = lru_cache(maxsize=4096)(self._scan_text)
         self._mention = lru_cache(maxsize=4096)(self._agent_mention)
+        self._normalised = lru_cache(maxsize=4096)(self.normalise)  # agent turns are normalised on every message
 
     def _load_text_rules(self, data: dict) -> None:
         pairs = data["traditional"].split()
@@ -134,7 +135,7 @@ class IntentDetector:
             return scan.best
         if not context:
             return NO_INTENT
-        return self._from_context(self.normalise(text), scan.awaiting, context[-self._window:])
+        return self._from_context(self._normalised(text), scan.awaiting, context[-self._window:])
 
     # -- one text on its own -------------------------------------------------------------------
 
@@ -182,7 +183,7 @@ class IntentDetector:
     # -- earlier turns ---------------------------------------------------------------------------
 
     def _from_context(self, text: str, awaiting: tuple, turns: Sequence[tuple[str, str]]) -> Intent:
-        topics = self._topics(turns)
+        topics = self._topics(turns) if awaiting else {}  # only a cued phrase needs them; a new agent turn is a scan
         for name, phrase in awaiting:
             if name in topics:
                 return Intent(name, _TOPIC, (f"phrase: {phrase}", topics[name]))
@@ -218,7 +219,7 @@ class IntentDetector:
     def _reply(self, text: str, turns: Sequence[tuple[str, str]]) -> Intent | None:
         """A yes/no answer to the agent's question inherits the question's intent."""
         role, said = turns[-1]
-        norm = self.normalise(said)
+        norm = self._normalised(said)
         if role == "customer" or not self._agent_question.search(norm):
             return None
         why = (f"reply: {text}", f"agent asked: {said}")
@@ -232,7 +233,7 @@ class IntentDetector:
     def _follow_up_of(self, text: str, turns: Sequence[tuple[str, str]]) -> Intent | None:
         """"对，就是这个单" after a complaint continues it; "那我的单怎么办" also continues an agent's news."""
         last_role, last_said = turns[-1]
-        answered = last_role == "customer" or self._agent_question.search(self.normalise(last_said))
+        answered = last_role == "customer" or self._agent_question.search(self._normalised(last_said))
         if not (self._follow_up.search(text) or (answered and self._affirm.match(text))):
             return None
         about_order = self._order_ref.search(text) is not None

@@ -35,20 +35,22 @@ class Pipeline:
         for step in self.steps:
             if ctx.stopped:
                 return
-            if isinstance(ctx.event, step.handles):
-                await self._run_step(step, ctx)
+            if isinstance(ctx.event, step.handles):   # checked per step: a step may turn the event into another
+                try:
+                    await step.handle(ctx)
+                except Exception as exc:   # noqa: BLE001 - each step says itself whether a crash stops the event
+                    _failed(step, ctx, exc)
 
-    async def _run_step(self, step: Step, ctx: Context) -> None:
-        try:
-            await step.handle(ctx)
-        except Exception as exc:
-            conversation = ctx.conversation.id if ctx.conversation else None
-            log.exception("pipeline step %s failed on %s (conversation %s)", step.name,
-                          type(ctx.event).__name__, conversation)
-            if step.fail_closed:
-                ctx.stop(f"{step.name}_failed")
-                on_failure = getattr(step, "on_failure", None)
-                if on_failure is not None:
-                    on_failure(ctx, exc)
-                else:
-                    ctx.reject(500, "internal_error", f"the gateway failed in {step.name}; it was logged")
+
+def _failed(step: Step, ctx: Context, exc: Exception) -> None:
+    """A step crashed: logged; a fail-closed step also stops the event and says what that means to the sender."""
+    conversation = ctx.conversation.id if ctx.conversation else None
+    log.exception("pipeline step %s failed on %s (conversation %s)", step.name, type(ctx.event).__name__,
+                  conversation)
+    if step.fail_closed:
+        ctx.stop(f"{step.name}_failed")
+        on_failure = getattr(step, "on_failure", None)
+        if on_failure is not None:
+            on_failure(ctx, exc)
+        else:
+            ctx.reject(500, "internal_error", f"the gateway failed in {step.name}; it was logged")

@@ -8,6 +8,8 @@ Runs after forward, so the agent sees the message before its hint; fails open.
 
 from __future__ import annotations
 
+import functools
+
 from gateway.actions import RecordRow, SendToAgent
 from gateway.context import Context
 from gateway.events import CustomerMessage
@@ -35,7 +37,7 @@ class Hints:
         best = suggestions[0] if suggestions else None
         ctx.emit(RecordRow(TABLE, {
             "id": new_id("hl"), "at": ctx.now, "conversation_id": state.id, "message_id": ctx.message["id"],
-            "question": mask_pii(normalise(ctx.event.text))[:200], "category": best.category if best else None,
+            "question": _question(ctx.event.text), "category": best.category if best else None,
             "script_id": best.script_id if best else None, "score": round(best.score, 3) if best else None}))
         if not suggestions or state.agent_id is None:
             return
@@ -45,6 +47,12 @@ class Hints:
             "knowledge": [s.to_dict() for s in suggestions if s.kind == "knowledge"],
             "emotion": emotion.get("label"), "intent": (ctx.analysis.get("intent") or {}).get("label"),
             "order_id": state.order_id}))
+
+
+@functools.lru_cache(maxsize=4096)
+def _question(text: str) -> str:
+    """What the hint log keeps of a message: normalised, personal data masked. Pure, and short turns recur."""
+    return mask_pii(normalise(text))[:200]
 
 
 def _values(ctx: Context) -> dict[str, str]:

@@ -8,6 +8,7 @@ customer gave in this conversation may be repeated back; it is remembered here f
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 
 from gateway.actions import RecordDecision, RecordRow, SendToAgent
@@ -81,8 +82,14 @@ def _record(ctx: Context, violations, action: str) -> None:
 
 
 def _remember_given_data(ctx: Context) -> None:
-    spans = [span.text for span in find_pii(ctx.event.text)]
+    spans = _personal_data(ctx.event.text)
     if spans:
         given = ctx.conversation.data.setdefault("customer_pii", [])
         given.extend(spans)
         del given[:-GIVEN_LIMIT]
+
+
+@functools.lru_cache(maxsize=4096)
+def _personal_data(text: str) -> tuple[str, ...]:
+    """The personal data a customer message gives, as written; pure, and short turns recur."""
+    return tuple(span.text for span in find_pii(text))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import itertools
 import logging
 import math
 import re
@@ -45,9 +46,11 @@ PAIR_FACTOR, CHAR_FACTOR = 0.5, 0.3  # supporting evidence: weaker than the word
 QUERY_SHARE = 0.4  # the message's side of the overlap's denominator; chat messages carry extra words
 SOLID_EVIDENCE = 8.0  # shared weight below this damps a score in proportion
 FUZZY_MIN_CHARS, FUZZY_WEIGHT = 7, 0.35  # below 7 characters similarity mostly measures shared filler
+RANKING_CACHE = 4096
+"""Messages whose ranking each matcher remembers: short chat turns ("在吗", "发什么快递") recur all day."""
 CANDIDATES = 120  # phrasings scored per message at most (a large library's budget)
 _COVERED, _RERANKED = 15, 12  # entries whose whole coverage is computed; then fuzzy-scored
-_NONE = (0.0, None)
+_Ranked = tuple[float, Script]
 _NO_VALUES: Mapping[str, str] = MappingProxyType({})
 
 
@@ -72,6 +75,11 @@ class _Phrasing:
     features: frozenset[str]
     weight: float
     content: str  # filler-free text for rapidfuzz
+    own_part: float  # its side of the overlap's denominator, (1 - QUERY_SHARE) * weight: computed once
+
+
+def _phrasing(entry: int, features: frozenset[str], weight: float, content: str) -> _Phrasing:
+    return _Phrasing(entry, features, weight, content, (1 - QUERY_SHARE) * weight)
 
 
 class Matcher:
@@ -82,6 +90,7 @@ class Matcher:
         library: Library,
         min_score: float | None = None,
         intent_categories: Mapping[str, Sequence[str]] | None = None,
+        cache_size: int = RANKING_CACHE,
     ) -> None:
         self.min_score = DEFAULT_MIN_SCORE if min_score is None else min_score
         self._intent_categories = DEFAULT_INTENT_CATEGORIES if intent_categories is None else intent_categories
@@ -89,7 +98,7 @@ class Matcher:
         analysed = [(n, *analyse(p)) for n, script in enumerate(self._entries) for p in script.phrasings]
         self._weights, self._unknown_weight = _weights(analysed, len(self._entries))
         self._phrasings = tuple(
-            _Phrasing(n, frozenset(features), sum(map(self._weights.__getitem__, features)), content)
+            _phrasing(n, frozenset(features), sum(map(self._weights.__getitem__, features)), content)
             for n, features, content in analysed
             if features
         )
@@ -101,6 +110,8 @@ class Matcher:
                 postings[feature].append(position)
         self._entry_features = {entry: frozenset(found) for entry, found in by_entry.items()}
         self._owners = {n: script.owner for n, script in enumerate(self._entries) if script.owner is not None}
+        self._owner_ids = frozenset(self._owners.values())
+        self._ranked = functools.lru_cache(maxsize=cache_size)(self._rank)
         lengths = [phrasing.weight for phrasing in self._phrasings]
         self._postings = {f: tuple(sorted(found, key=lengths.__getitem__)) for f, found in postings.items()}
 
@@ -120,10 +131,17 @@ class Matcher:
         limit: int = 3,
     ) -> list[Suggestion]:
         """The best ``limit`` entries for a customer message, rendered with ``values``; [] when none fits well."""
+        owner = agent_id if agent_id in self._owner_ids else None  # without scripts of its own, like anyone else
+        ranked = self._ranked(text, intent, angry, owner)
+        return [_suggest(script, score, values, angry) for score, script in ranked[:limit]]
+
+    def _rank(self, text: str, intent: str | None, angry: bool, agent_id: str | None) -> tuple[_Ranked, ...]:
+        """Every entry above the floor as (score, script), best first. Pure for a given matcher, so memoized in
+        ``_ranked``: a new matcher (a reload) starts with an empty cache."""
         features, content = analyse(text)
         weights = {feature: weight for feature in features if (weight := self._weight(feature)) > 0}
         if not weights:
-            return []
+            return ()
         boosted = self._intent_categories.get(intent or "", ())
         slack = INTENT_BOOST * bool(boosted) + EMPATHY_BOOST * angry + FUZZY_WEIGHT / 2 * (len(content) >= FUZZY_MIN_CHARS)
         ranked = []
@@ -134,7 +152,7 @@ class Matcher:
             if score >= self.min_score:
                 ranked.append((min(score, 1.0), script))
         ranked.sort(key=lambda pair: (-pair[0], pair[1].id))
-        return [_suggest(script, score, values, angry) for score, script in ranked[:limit]]
+        return tuple(ranked)
 
     def _weight(self, feature: str) -> float:
         known = self._weights.get(feature)
@@ -149,16 +167,19 @@ class Matcher:
         """Top entries by the mean of best-phrasing overlap and whole-entry coverage, with their best phrasing."""
         total = sum(weights.values())
         query, weigh = frozenset(weights), weights.__getitem__
-        best: dict[int, tuple[float, _Phrasing]] = {}
+        best: dict[int, float] = {}
+        chosen: dict[int, _Phrasing] = {}
         phrasings, owners, query_part = self._phrasings, self._owners, QUERY_SHARE * total
         for position in self._candidates(weights, total, floor):  # the hot loop: kept to plain operations
             phrasing = phrasings[position]
             shared = sum(map(weigh, phrasing.features & query))
-            score = shared * min(1.0, shared / SOLID_EVIDENCE) / (query_part + (1 - QUERY_SHARE) * phrasing.weight)
-            if score > best.get(phrasing.entry, _NONE)[0] and owners.get(phrasing.entry, agent_id) == agent_id:
-                best[phrasing.entry] = (score, phrasing)
+            score = shared * min(1.0, shared / SOLID_EVIDENCE) / (query_part + phrasing.own_part)
+            entry = phrasing.entry
+            if score > best.get(entry, 0.0) and owners.get(entry, agent_id) == agent_id:
+                best[entry], chosen[entry] = score, phrasing
         ranked = []
-        for entry, (score, phrasing) in heapq.nlargest(_COVERED, best.items(), key=lambda item: item[1][0]):
+        for entry, score in heapq.nlargest(_COVERED, best.items(), key=lambda item: item[1]):
+            phrasing = chosen[entry]
             shared = sum(map(weigh, self._entry_features[entry] & query))
             ranked.append((entry, ((score + _damped(shared, shared / total)) / 2, phrasing)))
         return sorted(ranked, key=lambda item: -item[1][0])[:_RERANKED]
@@ -251,7 +272,7 @@ def _suggest(script: Script, score: float, values: Mapping[str, str], angry: boo
 # Greetings and chat placeholders ("[图片]"), removed wherever they appear: they carry no question.
 _FILLER = re.compile(r"\[[^\]]{1,8}\]|在吗|在嘛|再吗|在不在|有人吗|你好|您好|请问|亲爱的|麻烦问下|问一下|谢谢|多谢|好的|哈喽")
 _STOPWORDS = frozenset(
-    "的 了 吗 呢 啊 呀 吧 哦 噢 嘛 么 呗 啦 哈 嗯 哎 唉 诶 喂 我 你 您 他 她 这 那 个 是 就 都 也 又 和 跟 与 在 给 帮 把"
+    "的 了 吗 呢 啊 呀 吧 哦 噢 嘛 么 呗 啦 哈 嗯 哎 唉 诶 喂 我 你 您 他 她 这 那 个 是 就 都 也 又 和 跟 与 在 给 帮 把"  # noqa: SIM905
     " 被 让 一 请 亲 我的 我们 你们 您的 你家 你们家 一下 这个 那个 哈哈 嗯嗯 好吧 老板 掌柜 店家 问下 想问 麻烦 现在 然后"
     " 就是 真的 是的 对的 对 嗯呢 ok 好滴 行吧 收到 知道 图片 不好意思 hello hi".split()
 )
@@ -268,17 +289,17 @@ _SYNONYMS = {
     | 投诉 举报 消协 | 主管 领导 经理 负责人 | 活动 大促 双11 双十一 | 取消 撤销 撤回 | 驳回 拒绝 被拒 | 运费 邮费
     | 价格 价钱 多少钱 | 打折 折扣 | 现货 现成 | 到货 补货 来货 进货 | 下架 停产 | 通知 提醒 | 赠品 礼物 小礼物 礼品
     | 充电线 充电器 数据线 | 生气 气死 气炸 | 着急 急 急死 急用 | 坏 坏掉 损坏 破损 烂 碎 裂 裂开 摔碎 破 | 漏 漏液 洒 撒
-    | 少 缺 缺少 | 拒收 拒签 | 返现 返钱""".split("|")
+    | 少 缺 缺少 | 拒收 拒签 | 返现 返钱""".split("|")  # noqa: SIM905
     for word in group.split()[1:]
 }
 # Shop words that jieba's general dictionary splits badly ("没收到货" would become 没收/到货, "confiscate").
 _SHOP_WORDS = frozenset(
-    "什么时候 有货 没货 缺货 补货 收到货 没收到 运费险 七天无理由 无理由 快递柜 仅退款 少发 漏发 多发 发错 错发 寄错 给错"
+    "什么时候 有货 没货 缺货 补货 收到货 没收到 运费险 七天无理由 无理由 快递柜 仅退款 少发 漏发 多发 发错 错发 寄错 给错"  # noqa: SIM905
     " 好评返现 能不能 退差价 保价 价保 满减 专票 驿站 拦截 拒收 拒签 改地址 坏果 色差 起球 掉色 到手价 预售 尾款 定金 气死"
     " 气炸 真货 快递小哥 开不了机 充不上电 保真".split()
 )
 _COUNTED = re.compile(r"[一二两三四五六七八九十百几]+(个|件|包|斤|天|次|双|瓶|盒|箱|块|元|岁|周|遍|份|单|小时|个月|年)")
-_LETTER_SIZES = frozenset("xs s m l xl xxl xxxl 2xl 3xl 4xl".split())
+_LETTER_SIZES = frozenset("xs s m l xl xxl xxxl 2xl 3xl 4xl".split())  # noqa: SIM905
 
 
 def analyse(text: str) -> tuple[dict[str, tuple[str, ...]], str]:
@@ -296,7 +317,7 @@ def analyse(text: str) -> tuple[dict[str, tuple[str, ...]], str]:
         syllables = pinyin(spelled)
         if previous is not None:
             features.setdefault(f"{previous[0]} {syllables[0]}", (previous[1], word))
-        for first, second in zip(syllables, syllables[1:]):
+        for first, second in itertools.pairwise(syllables):
             features.setdefault(f"{first} {second}", (word,))
         for char in "" if spelled.isascii() else spelled:
             features.setdefault(f"c:{char}", (word,))
