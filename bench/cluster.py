@@ -39,8 +39,6 @@ import functools
 import itertools
 import math
 import os
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -72,7 +70,7 @@ from load import (
     start_agents,
     stop_agents,
 )
-from processes import start_gateway, stop
+from processes import scratch_dir, start_gateway, stop
 
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -638,12 +636,11 @@ def machine_load() -> str:
 
 
 async def main(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="gateway-cluster-"))
-    began = time.monotonic()
-    print(f"scale-out cluster bench: {args.customers} customers, {args.agents} agents, {args.duration:g} s per phase; "
-          f"Redis {args.redis}, PostgreSQL {urlsplit(args.postgres).netloc}; temp dir {tmp}", flush=True)
-    print(f"before: {machine_load()}", flush=True)
-    try:
+    with scratch_dir("gateway-cluster-", args.keep_tmp) as tmp:
+        began = time.monotonic()
+        print(f"scale-out cluster bench: {args.customers} customers, {args.agents} agents, {args.duration:g} s per "
+              f"phase; Redis {args.redis}, PostgreSQL {urlsplit(args.postgres).netloc}; temp dir {tmp}", flush=True)
+        print(f"before: {machine_load()}", flush=True)
         results = [await throughput(n, tmp, args) for n in args.processes]
         cross, phases = await cross_process(tmp, args) if not args.skip_cross else (None, [])
         print(f"after: {machine_load()}; the whole run took {time.monotonic() - began:.0f} s")
@@ -655,11 +652,6 @@ async def main(args: argparse.Namespace) -> None:
         print_verdicts(results, cross, phases, args)
         for figures in [*results, *([cross] if cross else [])]:
             print_notes(figures)
-    finally:
-        if args.keep_tmp:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

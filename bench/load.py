@@ -29,10 +29,8 @@ import asyncio
 import itertools
 import json
 import os
-import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -43,7 +41,7 @@ from pathlib import Path
 import aiohttp
 import yaml
 from aiohttp import web
-from processes import HOST, free_port, start_server, stop
+from processes import HOST, free_port, scratch_dir, start_server, stop
 
 STOREFRONT_TOKEN = "bench-storefront-token"
 # Pre-sales questions, each customer going through all 48 in turn and agents through 5 replies per conversation:
@@ -631,18 +629,12 @@ def print_verdicts(relay: Figures, gateway: Figures, args: argparse.Namespace) -
 
 
 async def main(args: argparse.Namespace) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="gateway-bench-"))
-    try:
+    with scratch_dir("gateway-bench-", args.keep_tmp) as tmp:
         print(f"bare relay ... (temp dir {tmp})", flush=True)
         relay = await run_relay(tmp, args)
         print("gateway ...", flush=True)
         gateway, rss = await run_gateway(tmp, args)
         report(relay, gateway, rss, args)
-    finally:
-        if args.keep_tmp:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

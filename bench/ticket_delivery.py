@@ -32,11 +32,9 @@ import hmac
 import json
 import os
 import random
-import shutil
 import signal
 import sqlite3
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -46,7 +44,7 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from processes import HOST, free_port, start_server, stop
+from processes import HOST, free_port, scratch_dir, start_server, stop
 
 STOREFRONT_TOKEN = "bench-storefront-token"
 SUPERVISOR_TOKEN = "bench-supervisor-token"
@@ -563,14 +561,8 @@ def report(args, endpoint: Endpoint, sf: Storefront, timeline: dict[str, float],
 
 
 async def main(args: argparse.Namespace) -> int:
-    tmp = Path(tempfile.mkdtemp(prefix="ticket-delivery-bench-"))
-    try:
+    with scratch_dir("ticket-delivery-bench-", args.keep_tmp) as tmp:
         return 0 if await run(tmp, args) else 1
-    finally:
-        if args.keep_tmp:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

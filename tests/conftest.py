@@ -189,6 +189,16 @@ def postgres_url(name: str) -> str:
     return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+async def empty_database_url(request, tmp_path) -> AsyncIterator[str]:
+    """An empty database of the test's own: a SQLite file, or a PostgreSQL database (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/gateway.db"
+        return
+    async with postgres_database() as name:
+        yield postgres_url(name)
+
+
 @pytest.fixture(params=["embedded", "scale-out"])
 async def deployment(request):
     """Every end-to-end test runs on both deployments: embedded (memory state, a SQLite file) and scale-out

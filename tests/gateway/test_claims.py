@@ -11,23 +11,14 @@ import pytest
 from gateway.claims import Claims
 from gateway.db import Database, Write
 from gateway.models import Delivery, TicketDelivery
-from tests.conftest import FakeClock, postgres_database, postgres_url
+from tests.conftest import FakeClock
 
 TTL = 30.0
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request, tmp_path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/claims.db"
-        return
-    async with postgres_database() as name:
-        yield postgres_url(name)
-
-
 @pytest.fixture
-async def two_processes(database_url) -> AsyncIterator[tuple[Database, Database]]:
-    first, second = Database(database_url), Database(database_url)
+async def two_processes(empty_database_url) -> AsyncIterator[tuple[Database, Database]]:
+    first, second = Database(empty_database_url), Database(empty_database_url)
     await first.start()
     await second.start()
     yield first, second

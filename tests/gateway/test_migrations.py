@@ -20,19 +20,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway import schema
 from gateway.db import Database
-from tests.conftest import postgres_database, postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-async def url(request, tmp_path):
-    """An empty database: a SQLite file, or a PostgreSQL database of the test's own (dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/gateway.db"
-        return
-    async with postgres_database() as name:
-        yield postgres_url(name)
+@pytest.fixture
+def url(empty_database_url: str) -> str:
+    return empty_database_url
 
 
 @pytest.fixture
