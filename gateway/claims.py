@@ -32,15 +32,13 @@ class Claims:
         row.update(claimed_by=self.instance_id, claimed_until=self.clock() + self.ttl)
         return row
 
-    async def take(self, *, ids: Collection[str] | None = None, expired_only: bool = True) -> list[dict[str, Any]]:
+    async def take(self, *, expired_only: bool = True) -> list[dict[str, Any]]:
         """Claim pending rows whose claim has run out (all pending rows with ``expired_only=False``: one
-        process alone, at start-up), optionally only ``ids``; return them oldest first."""
+        process alone, at start-up); return them oldest first."""
         now, t = self.clock(), self.table
         query = t.update().where(t.c.status == "pending")
         if expired_only:
             query = query.where(or_(t.c.claimed_until.is_(None), t.c.claimed_until < now))
-        if ids is not None:
-            query = query.where(t.c.id.in_(list(ids)))
         query = query.values(claimed_by=self.instance_id, claimed_until=now + self.ttl).returning(*t.columns)
         async with self.db.engine.begin() as conn:
             rows = [dict(r) for r in (await conn.execute(query)).mappings()]

@@ -64,7 +64,9 @@ async def test_a_renewed_claim_stays_and_one_that_runs_out_is_taken_over(two_pro
     taken = await survivor.take()
     assert [(row["id"], row["claimed_by"]) for row in taken] == [("dl_002", "gw_survivor"), ("dl_003", "gw_survivor")]
 
-    assert await alive.take(expired_only=False, ids=["dl_001"])        # a process alone takes even fresh claims
+    alone = await alive.take(expired_only=False)                       # a process alone takes even fresh claims
+    assert [(row["id"], row["claimed_by"]) for row in alone] == [("dl_001", "gw_alive"), ("dl_002", "gw_alive"),
+                                                                 ("dl_003", "gw_alive")]
 
 
 async def test_a_replay_revives_dead_rows_claimed_by_the_replaying_process(two_processes) -> None:
