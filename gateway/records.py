@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.db import Database
-from gateway.models import Conversation, Message, Owner, Survey, Ticket, TicketDelivery
+from gateway.models import Conversation, Decision, Message, Owner, Survey, Ticket, TicketDelivery
 from gateway.timefmt import iso
 
 
@@ -56,6 +56,14 @@ class Records:
         async with self.db.connect() as conn:
             row = (await conn.execute(select(table).where(table.c.id == ticket_id))).mappings().first()
         return dict(row) if row else None
+
+    async def tickets_awaiting_ack(self) -> list[dict[str, Any]]:
+        """Open tickets whose acknowledgement deadline was not reported missed (no ``ticket_sla_missed``)."""
+        tickets, decisions = Ticket.__table__, Decision.__table__
+        missed = select(decisions.c.details["ticket_id"].as_string()).where(decisions.c.kind == "ticket_sla_missed")
+        query = select(tickets).where(tickets.c.status == "open", tickets.c.id.not_in(missed))
+        async with self.db.connect() as conn:
+            return [dict(r) for r in (await conn.execute(query)).mappings()]
 
     async def open_ticket_id(self, dedupe_key: str) -> str | None:
         table = Ticket.__table__

@@ -7,10 +7,13 @@ import logging
 
 from gateway.conversation import ConversationState, customer_key
 from gateway.dispatcher import owner_queue
-from gateway.services import Services
-from handlers.routing import OWNER_WAIT
 from gateway.presence import GRACE, grace_key
+from gateway.services import Services
+from handlers.escalation import MARKER as ESCALATION_MARKER
+from handlers.escalation import MARKER_TTL, SUPERVISORS, accept_timeout
+from handlers.routing import OWNER_WAIT
 from handlers.survey import ASKED, rearm_listening
+from handlers.tickets import SLA
 from handlers.watchdog import IDLE, idle_timer, rearm
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,29 @@ async def rearm_timers(services: Services, state: ConversationState) -> None:
     await services.timers.arm(idle.key, idle.due_at, IDLE, {"conversation_id": state.id})
     if state.data.get("waiting_for_owner"):
         await services.timers.arm(f"ow:{state.id}", services.clock(), OWNER_WAIT, {"conversation_id": state.id})
+    escalation = state.data.get("escalation") or {}
+    if escalation.get("status") == "offered":
+        await services.state.set_marker(ESCALATION_MARKER, escalation["id"], state.id, MARKER_TTL)
+        if escalation.get("offered_to") != SUPERVISORS:
+            timeout = accept_timeout(services, state.id, escalation)
+            await services.timers.arm(timeout.key, timeout.due_at, timeout.kind,
+                                      {"conversation_id": state.id, **timeout.payload})
+
+
+async def rearm_ticket_slas(services: Services) -> int:
+    """Acknowledgement deadlines of open tickets whose deadline has not yet been reported missed. Only the
+    memory deadline store forgets them: Redis keeps its deadlines across a restart."""
+    if services.config.state.backend != "memory":
+        return 0
+    teams = {team.id: team for team in services.config.teams}
+    armed = 0
+    for ticket in await services.records.tickets_awaiting_ack():
+        team = teams.get(ticket["team"])
+        if team is not None:
+            await services.timers.arm(f"tsla:{ticket['id']}", ticket["created_at"] + team.ack_sla, SLA,
+                                      {"ticket_id": ticket["id"]})
+            armed += 1
+    return armed
 
 
 async def restore_dedupe(services: Services) -> None:
@@ -100,5 +126,6 @@ async def rehydrate(services: Services) -> None:
     await restore_dedupe(services)
     await restore_owners_and_markers(services)
     await arm_disconnect_graces(services)
+    await rearm_ticket_slas(services)
     if restored:
         log.info("restored %d open conversations from the database", restored)

@@ -24,7 +24,15 @@ from handlers.supervision import add_watcher
 TABLE = "escalations"
 TIMEOUT = "escalation_timeout"
 MARKER = "escalation"
+MARKER_TTL = 7 * 86400.0
+"""How long an escalation id finds its conversation (the escalation frames name the id only)."""
 SUPERVISORS = "supervisors"
+
+
+def accept_timeout(services, conversation_id: str, escalation: dict) -> ScheduleTimer:
+    """The deadline of the senior's answer to the current offer: armed with the offer, and after a restart."""
+    due = escalation.get("offered_at", services.clock()) + services.config.escalation.accept_timeout
+    return ScheduleTimer(_key(conversation_id), due, TIMEOUT, {"offer": escalation["offer"]})
 
 
 def _key(conversation_id: str) -> str:
@@ -71,7 +79,7 @@ class Escalation:
                                                                       ctx.facts.get("waited_s"))}
         state.data["escalation"] = escalation
         state.data["last_escalated_at"] = ctx.now
-        await ctx.services.state.set_marker(MARKER, escalation["id"], state.id, 7 * 86400)
+        await ctx.services.state.set_marker(MARKER, escalation["id"], state.id, MARKER_TTL)
         ctx.emit(RecordDecision("escalate", decision.reason, state.agent_id,
                                 {"escalation_id": escalation["id"], "evidence": list(decision.evidence)}))
         if state.agent_id:
@@ -92,10 +100,10 @@ class Escalation:
             ctx.emit(NotifySupervisors(handoff, with_history=True))
         else:
             escalation["offered_to"] = senior
+            escalation["offered_at"] = ctx.now
             escalation["tried"].append(senior)
             ctx.emit(SendToAgent(senior, handoff, with_history=True))
-            due = ctx.now + ctx.services.config.escalation.accept_timeout
-            ctx.emit(ScheduleTimer(_key(state.id), due, TIMEOUT, {"offer": escalation["offer"]}))
+            ctx.emit(accept_timeout(ctx.services, state.id, escalation))
         ctx.emit(RecordDecision("escalation_offered", escalation["offered_to"], None,
                                 {"escalation_id": escalation["id"], "offer": escalation["offer"]}))
         _save(ctx, escalation)
