@@ -54,7 +54,6 @@ from handlers.survey import SurveyCapture, SurveyInvite
 from handlers.tickets import SLA, Tickets
 from handlers.transfer import Transfer
 from handlers.watchdog import Watchdog
-from kpis.models import ensure_indexes
 from scheduler.business_hours import BusinessCalendar
 from scheduler.deadlines import MemoryDeadlineStore
 from scheduler.jobs import Jobs
@@ -150,7 +149,6 @@ def create_app(config: GatewayConfig, *, clock: Callable[[], float] = time.time)
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     services = app[SERVICES]
     await services.db.start()
-    await ensure_indexes(services.db)
     await services.hub.start(resync=partial(agent.resume, app))
     await rehydrate(services)
     await services.engines["scripts"].load_personal(services.db)

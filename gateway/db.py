@@ -16,6 +16,7 @@ database and refuses one that is not at the migrations' head.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -58,11 +59,11 @@ class Statements:
 
     def __init__(self, dialect: str) -> None:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        self.upsert_conversation = _upsert(insert, models.Conversation.__table__)
+        self.upsert_conversation = upsert(dialect, models.Conversation.__table__)
         self.insert_message = insert(models.Message.__table__).on_conflict_do_nothing()
         self.insert_delivery = insert(models.Delivery.__table__).on_conflict_do_nothing()
         self.insert_decision = insert(models.Decision.__table__)
-        self.upserts = {table.name: _upsert(insert, table)
+        self.upserts = {table.name: upsert(dialect, table)
                         for table in (models.ReplyPeriod.__table__, models.Survey.__table__,
                                       models.QAViolation.__table__, models.Ticket.__table__,
                                       models.TicketDelivery.__table__, models.Owner.__table__,
@@ -80,9 +81,11 @@ class Statements:
             attempts=bindparam("attempts"), last_error=bindparam("last_error"))
 
 
-def _upsert(insert, table):
-    """Insert, or update every column but the id and an outbox row's claim (only gateway.claims moves it)."""
-    statement = insert(table)
+@functools.cache
+def upsert(dialect: str, table):
+    """INSERT … ON CONFLICT (id) DO UPDATE of every column but the id and an outbox row's claim (only
+    gateway.claims moves it). One object per table and dialect, so the group commit batches its writes."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     kept = {"id", "claimed_by", "claimed_until"}
     return statement.on_conflict_do_update(
         index_elements=["id"], set_={c.name: statement.excluded[c.name] for c in table.columns if c.name not in kept})

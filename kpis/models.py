@@ -1,25 +1,19 @@
 """The KPI package's own records, and the indexes its queries need on the gateway's tables.
 
 Importing this module registers ``orders``, ``qa_reviews`` and the daily rollups (``kpi_rollups``,
-``kpi_rollup_days``) on ``SQLModel.metadata`` and adds the indexes below to the gateway's tables, so
-``Database.start()``'s ``create_all`` creates them in a new database; :func:`ensure_indexes` adds them to an
-existing one (``CREATE … IF NOT EXISTS``).
+``kpi_rollup_days``) on ``SQLModel.metadata`` and adds the indexes below to the gateway's tables, so the
+schema (gateway/schema.py: ``create_all`` on a new database, the migrations on an existing one) has them.
 Times are epoch seconds, as in :mod:`gateway.models`; money is in cents (integers: no float rounding).
 """
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
 from gateway.models import Conversation, Decision, Escalation, Message, ReplyPeriod, Survey
-
-if TYPE_CHECKING:   # gateway.db imports this module for its upserts
-    from gateway.db import Database
 
 
 class Order(SQLModel, table=True):
@@ -112,9 +106,6 @@ class KpiRollupDay(SQLModel, table=True):
     final: bool = False
 
 
-KPI_TABLES = (Order, QAReview, KpiRollup, KpiRollupDay)
-
-
 def _ix(name: str, table, *columns: str, where=None) -> Index:
     """An index the KPI queries need on a gateway table (partial where both dialects allow it)."""
     extra = {} if where is None else {"sqlite_where": where, "postgresql_where": where}
@@ -123,6 +114,7 @@ def _ix(name: str, table, *columns: str, where=None) -> Index:
 
 _messages = Message.__table__
 _conversations = Conversation.__table__
+# Each Index attaches itself to its table when built, so the schema carries it; the tuple only names them.
 KPI_INDEXES: tuple[Index, ...] = (
     _ix("ix_kpi_conversations_opened", _conversations, "opened_at", "agent_id", "group", "shop_id"),
     _ix("ix_kpi_conversations_customer", _conversations, "storefront_id", "customer_id", "opened_at"),
@@ -134,21 +126,3 @@ KPI_INDEXES: tuple[Index, ...] = (
     _ix("ix_kpi_escalations_conversation", Escalation.__table__, "conversation_id", "from_agent", "reason"),
     _ix("ix_kpi_surveys_conversation", Survey.__table__, "conversation_id", "status", "resolved"),
 )
-
-
-async def ensure_indexes(db: "Database") -> None:
-    """Create the KPI tables and indexes that an existing database lacks (idempotent; run at start-up)."""
-    async with db.engine.begin() as conn:
-        await conn.run_sync(SQLModel.metadata.create_all, tables=[t.__table__ for t in KPI_TABLES])
-        for index in KPI_INDEXES:
-            await conn.run_sync(lambda sync, ix=index: ix.create(sync, checkfirst=True))
-
-
-@functools.lru_cache(maxsize=None)
-def upsert(dialect: str, table):
-    """INSERT … ON CONFLICT (id) DO UPDATE of every column, as :mod:`gateway.db` builds its upserts (one object
-    per table, so the group commit batches them)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=["id"], set_={c.name: statement.excluded[c.name] for c in table.columns if c.name != "id"})

@@ -145,14 +145,12 @@ def run_report(args: argparse.Namespace, out=None) -> int:
 
 async def compute(config, since: float) -> dict[str, Any]:
     from gateway.db import Database
-    from kpis.models import ensure_indexes
     from kpis.service import KpiService
     from scheduler.business_hours import BusinessCalendar
 
     db = Database(config.database.url)
     await db.start()
     try:
-        await ensure_indexes(db)
         now = time.time()
         service = KpiService(db, config, BusinessCalendar(config.watchdog.business_hours))
         return {"from": iso(now - since), "to": iso(now), **await service.report(now - since, now, now)}

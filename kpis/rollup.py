@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Text, bindparam, cast, delete, select
 
-from gateway.db import Database, Write
+from gateway.db import Database, Write, upsert
 from kpis.collect import Scripts, Settings, count_raw, midnight_of
 from kpis.metrics import Cells
-from kpis.models import KpiRollup, KpiRollupDay, upsert
+from kpis.models import KpiRollup, KpiRollupDay
 
 R = KpiRollup.__table__
 RD = KpiRollupDay.__table__

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.db import Write
+from gateway.db import Write, upsert
 from gateway.errors import ProtocolError
 from gateway.reply_rates import start_of_day
 from gateway.routes.common import iso_param, parse_json, validate
@@ -20,7 +20,7 @@ from gateway.routes.storefront import signed_storefront_body
 from gateway.services import SERVICES, Services
 from gateway.timefmt import iso
 from kpis import orders, reads
-from kpis.models import Order, upsert
+from kpis.models import Order
 from kpis.quality import survey_reasons
 from kpis.report import to_csv
 from kpis.service import KpiService
