@@ -70,6 +70,7 @@ from load import (
     start_agents,
     stop_agents,
 )
+from gateway.storage.redis import delete_keys
 from processes import scratch_dir, start_gateway, stop
 
 HZ = os.sysconf("SC_CLK_TCK")
@@ -299,16 +300,6 @@ async def database_counts(admin: asyncpg.Connection, args: argparse.Namespace, n
     finally:
         await db.close()
     return [f"PostgreSQL after shutdown: {conversations:,} conversations, messages {roles}, deliveries {status}"]
-
-
-async def delete_keys(url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(url)
-    try:
-        stale = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
-        for start in range(0, len(stale), 1000):
-            await client.delete(*stale[start:start + 1000])
-    finally:
-        await client.aclose()
 
 
 # --- one measurement: the agents process and the storefront around it --------------------------------------------

@@ -19,8 +19,8 @@ import tracemalloc
 from collections.abc import Callable
 from uuid import uuid4
 
-import redis.asyncio as redis
 
+from gateway.storage.redis import delete_keys
 from scheduler.deadlines import Deadline, DeadlineRunner, DeadlineStore, MemoryDeadlineStore
 from scheduler.redis_deadlines import RedisDeadlineStore
 
@@ -189,17 +189,7 @@ async def bench_redis(url: str, seconds: float, rate: float) -> None:
             print(f"  claim throughput, {claimers} client(s): {claim_only:8.0f}/s claim_due alone,"
                   f" {with_ack:8.0f}/s with one ack each")
     finally:
-        await delete_prefix(url, prefix)
-
-
-async def delete_prefix(url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(url)
-    try:
-        stale = [key async for key in client.scan_iter(match=f"{prefix}:*")]
-        if stale:
-            await client.delete(*stale)
-    finally:
-        await client.aclose()
+        await delete_keys(url, prefix)
 
 
 async def main() -> None:

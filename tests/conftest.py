@@ -4,6 +4,7 @@ WebSocket clients, and storefront peers as real aiohttp servers."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import itertools
 import json
 import uuid
@@ -13,12 +14,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-import redis.asyncio as redis
 from aiohttp import web
 
 from gateway.app import create_app
 from gateway.config import GatewayConfig
 from gateway.signing import sign
+from gateway.storage.redis import delete_keys
 
 SF_TOKEN = "sf-token"
 AGENT_TOKENS = {"a1": "tok-a1", "a2": "tok-a2", "a3": "tok-a3", "s1": "tok-s1", "s2": "tok-s2", "boss": "tok-boss"}
@@ -160,14 +161,21 @@ POSTGRES_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 async def delete_prefix(prefix: str) -> None:
-    """Remove a test's Redis keys (never FLUSHDB: other runs share the server)."""
-    client = redis.Redis.from_url(REDIS_TEST_URL)
-    try:
-        stale = [key async for key in client.scan_iter(match=f"{prefix}:*")]
-        if stale:
-            await client.delete(*stale)
-    finally:
-        await client.aclose()
+    """Remove a test's Redis keys."""
+    await delete_keys(REDIS_TEST_URL, prefix)
+
+
+async def eventually(missing: Callable[[], Any], what: str, timeout: float = 5.0) -> None:
+    """Poll ``missing()`` (plain or async) every 0.1 s until it returns nothing (an empty set, None, False);
+    fail naming what is still missing."""
+    for _ in range(int(timeout / 0.1)):
+        left = missing()
+        if inspect.isawaitable(left):
+            left = await left
+        if not left:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}; still missing: {left!r}")
 
 
 @asynccontextmanager

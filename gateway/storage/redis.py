@@ -478,6 +478,18 @@ def retrying_client(url: str, max_connections: int = 20) -> redis.Redis:
     return redis.Redis.from_pool(pool)
 
 
+async def delete_keys(url: str, prefix: str) -> None:
+    """Remove every key of a deployment prefix (a test's or a bench's), never ``FLUSHDB``: others share the
+    server."""
+    client = redis.Redis.from_url(url)
+    try:
+        stale = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        for start in range(0, len(stale), 1000):
+            await client.delete(*stale[start:start + 1000])
+    finally:
+        await client.aclose()
+
+
 def _retry() -> Retry:
     """Three retries on connection errors and timeouts, with jittered exponential backoff: a connection left
     stale by a Redis restart is replaced, and a Redis coming back is waited for briefly. (A client built from a

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from bench.processes import start_gateway, stop
-from tests.conftest import REDIS_TEST_URL, SF_TOKEN, delete_prefix, postgres_database, postgres_url
+from tests.conftest import REDIS_TEST_URL, SF_TOKEN, delete_prefix, eventually, postgres_database, postgres_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
@@ -133,15 +133,6 @@ async def endpoints(aiohttp_server):
     return callback, webhook, str(server.make_url(""))
 
 
-async def _until(missing, timeout: float, what: str) -> None:
-    """Wait until ``missing()`` is empty; fail naming what is still missing."""
-    for _ in range(int(timeout / 0.1)):
-        if not missing():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}; missing: {sorted(missing())}")
-
-
 async def test_sigkill_of_one_process_in_steady_traffic_loses_nothing(tmp_path, endpoints):
     callback, webhook, base = endpoints
     async with postgres_database() as name:
@@ -204,17 +195,17 @@ async def _scenario(urls, victim, callback: Endpoint, webhook: Endpoint) -> None
         callback.up = webhook.up = True
 
         agents = (a1, a2)
-        await _until(lambda: set(storefront.acked) - {m for a in agents for m in a.seen}, 30,
-                     "every acknowledged customer message at an agent")
+        await eventually(lambda: set(storefront.acked) - {m for a in agents for m in a.seen},
+                         "every acknowledged customer message at an agent", 30)
         answered = {m: cid for m, cid in storefront.acked.items() if not m.startswith("silent-")}
-        await _until(lambda: {f"re-{m}" for m in answered} - {r for a in agents for r in a.acked}, 30,
-                     f"every customer message answered (errors: {a1.errors + a2.errors})")
+        await eventually(lambda: {f"re-{m}" for m in answered} - {r for a in agents for r in a.acked},
+                         f"every customer message answered (errors: {a1.errors + a2.errors})", 30)
         acked_replies = {r: cid for a in agents for r, cid in a.acked.items()}
-        await _until(lambda: {f"收到{r[3:]}" for r in acked_replies} - {b["text"] for _, b in callback.received},
-                     30, "every acknowledged reply at the storefront")
+        await eventually(lambda: {f"收到{r[3:]}" for r in acked_replies} - {b["text"] for _, b in callback.received},
+                         "every acknowledged reply at the storefront", 30)
         late = {cid for m, cid in storefront.acked.items() if m.endswith("-m1")}
-        await _until(lambda: late - {b["ticket"]["conversation_id"] for _, b in webhook.received}, 30,
-                     "a ticket for every late parcel")
+        await eventually(lambda: late - {b["ticket"]["conversation_id"] for _, b in webhook.received},
+                         "a ticket for every late parcel", 30)
         await asyncio.sleep(STAGE_AFTER)                               # a second firing would show by now
 
         by_delivery: dict[str, set[str]] = defaultdict(set)

@@ -3,11 +3,9 @@ quick-reply search on another (two apps on one PostgreSQL database and one Redis
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from tests.conftest import AGENT_TOKENS
+from tests.conftest import AGENT_TOKENS, eventually
 
 A1 = {"Authorization": f"Bearer {AGENT_TOKENS['a1']}"}
 
@@ -17,13 +15,13 @@ async def _search(gateway, query: str) -> list[str]:
     return [script["text"] for script in (await response.json())["scripts"]]
 
 
-async def _until(gateway, query: str, check, timeout: float = 5.0) -> list[str]:
-    for _ in range(int(timeout / 0.1)):
+async def _until(gateway, query: str, check) -> None:
+    """Until the other process's search for ``query`` passes ``check``."""
+    async def missing() -> list[str] | None:
         found = await _search(gateway, query)
-        if check(found):
-            return found
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"search {query!r} on the other process: {found}")
+        return None if check(found) else found or ["(nothing found)"]
+
+    await eventually(missing, f"search {query!r} on the other process")
 
 
 @pytest.mark.parametrize("deployment", ["scale-out"], indirect=True)
