@@ -44,6 +44,13 @@ class Claims:
             rows = [dict(r) for r in (await conn.execute(query)).mappings()]
         return sorted(rows, key=lambda row: row["created_at"])
 
+    async def take_into(self, enqueue: Callable[[dict[str, Any]], None], *, expired_only: bool = True) -> int:
+        """:meth:`take` and hand each row to the outbox's ``enqueue``; returns how many."""
+        taken = await self.take(expired_only=expired_only)
+        for row in taken:
+            enqueue(row)
+        return len(taken)
+
     async def renew(self, held: Collection[str]) -> None:
         """Extend this process's claims on the rows it ``held`` (is delivering). A row claimed here but not held
         (lost by a bug or a crash half-way) is not renewed, so a sweep takes it over rather than it waiting forever."""

@@ -62,8 +62,7 @@ class StorefrontOutbox:
         """Claim the pending deliveries (every one when this process is ``alone``, else those whose claim ran
         out) and start delivering."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.config.timeout))
-        for delivery in await self.claims.take(expired_only=not alone):
-            self.enqueue(delivery)
+        await self.claims.take_into(self.enqueue, expired_only=not alone)
         self._workers = [asyncio.create_task(self._work(), name=f"outbox-{i}")
                          for i in range(self.config.concurrency)]
 
@@ -91,13 +90,6 @@ class StorefrontOutbox:
     def held(self) -> frozenset[str]:
         """The deliveries this process is delivering (their claims are renewed)."""
         return frozenset(self._known)
-
-    async def take_over(self) -> int:
-        """Claim and queue the deliveries whose claim ran out (their process died); returns how many."""
-        taken = await self.claims.take()
-        for delivery in taken:
-            self.enqueue(delivery)
-        return len(taken)
 
     def storefront_connected(self, storefront_id: str) -> None:
         """A storefront opened its WebSocket: stop waiting out backoffs for its lines."""

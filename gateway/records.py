@@ -60,7 +60,8 @@ class Records:
     async def tickets_awaiting_ack(self) -> list[dict[str, Any]]:
         """Open tickets whose acknowledgement deadline was not reported missed (no ``ticket_sla_missed``)."""
         tickets, decisions = Ticket.__table__, Decision.__table__
-        missed = select(decisions.c.details["ticket_id"].as_string()).where(decisions.c.kind == "ticket_sla_missed")
+        missed_id = decisions.c.details["ticket_id"].as_string()    # never NULL: NOT IN a NULL matches nothing
+        missed = select(missed_id).where(decisions.c.kind == "ticket_sla_missed", missed_id.is_not(None))
         query = select(tickets).where(tickets.c.status == "open", tickets.c.id.not_in(missed))
         async with self.db.connect() as conn:
             return [dict(r) for r in (await conn.execute(query)).mappings()]

@@ -50,8 +50,7 @@ class TeamOutbox:
     async def start(self, *, alone: bool) -> None:
         """Claim the pending deliveries (as :meth:`StorefrontOutbox.start`) and start the team workers."""
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.config.timeout))
-        for delivery in await self.claims.take(expired_only=not alone):
-            self.enqueue(delivery)
+        await self.claims.take_into(self.enqueue, expired_only=not alone)
         self._tasks = [asyncio.create_task(self._work(team), name=f"team-{team.config.id}")
                        for team in self._teams.values() for _ in range(self.config.workers)]
 
@@ -75,13 +74,6 @@ class TeamOutbox:
     def held(self) -> frozenset[str]:
         """The deliveries this process is delivering (their claims are renewed)."""
         return frozenset(self._known)
-
-    async def take_over(self) -> int:
-        """Claim and queue the deliveries whose claim ran out (their process died); returns how many."""
-        taken = await self.claims.take()
-        for delivery in taken:
-            self.enqueue(delivery)
-        return len(taken)
 
     def breaker_open(self, team_id: str) -> bool:
         team = self._teams.get(team_id)

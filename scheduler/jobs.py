@@ -52,6 +52,8 @@ class Jobs:
 async def keep_outbox_claims(services) -> int:
     """Renew this process's claims on its pending deliveries and take over those whose claim ran out (their
     process died). Every process does it: claims, not a lease, keep a row with one process at a time."""
+    taken = 0
     for outbox in (services.outbox, services.team_outbox):
         await outbox.claims.renew(outbox.held())
-    return await services.outbox.take_over() + await services.team_outbox.take_over()
+        taken += await outbox.claims.take_into(outbox.enqueue)
+    return taken
